@@ -1,0 +1,2 @@
+"""cpts-diag: territorial health diagnostics of French CPTS from official open data."""
+__version__ = "0.1.0"

@@ -1,0 +1,128 @@
+"""Command line: ``cpts-diag data install|fetch|status``, ``perimeters``, ``indicators``, ``report``."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .config import data_roots, default_snapshot_dir
+from .errors import CptsDiagError
+
+
+def _cmd_data_install(args) -> int:
+    from .snapshot import install_snapshot
+
+    src = Path(args.source) if args.source else default_snapshot_dir()
+    files = install_snapshot(src, link=args.link)
+    roots = data_roots()
+    print(f"{len(files)} fichiers installés depuis {src} dans {roots.tabular} et {roots.geo}"
+          f" ({'liens' if args.link else 'copies'}).")
+    return 0
+
+
+def _cmd_data_fetch(args) -> int:
+    from .fetch import fetch_all
+
+    fetch_all(only=args.only, force=args.force)
+    return 0
+
+
+def _cmd_data_status(args) -> int:
+    from .snapshot import status
+
+    rows = status(check_hashes=not args.no_hash)
+    roots = data_roots()
+    print(f"Données tabulaires : {roots.tabular}\nGéométries : {roots.geo}\nCache : {roots.cache}\n")
+    w = max(len(r.source) for r in rows)
+    fw = max(len(r.file) for r in rows)
+    print(f"{'source':<{w}}  {'millésimes':<22} {'COG':<22} {'fichier':<{fw}}  état")
+    for r in rows:
+        mark = "OK " if r.ok else "!! "
+        print(f"{r.source:<{w}}  {r.vintages:<22} {r.cog[:22]:<22} {r.file:<{fw}}  {mark}{r.hash_state}"
+              + ("" if r.required else " (facultatif)"))
+    bad = [r for r in rows if not r.ok]
+    if bad:
+        print(f"\n{len(bad)} fichier(s) requis absent(s) ou altéré(s). Correctif : "
+              "`cpts-diag data install --from ../shared/opendata` ou `cpts-diag data fetch`.",
+              file=sys.stderr)
+        return 1
+    print("\nToutes les sources requises sont présentes et intègres.")
+    return 0
+
+
+def _cmd_perimeters(args) -> int:
+    from .territory import perimeters_report
+
+    print(perimeters_report())
+    return 0
+
+
+def _cmd_indicators(args) -> int:
+    import json
+
+    from .catalogue import catalogue, catalogue_text
+    from .territory import Territory
+
+    terr = Territory.load(args.cpts_id)
+    cat = catalogue(terr)
+    if args.json:
+        print(json.dumps(cat, ensure_ascii=False, indent=1))
+    else:
+        print(catalogue_text(cat))
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from .batch import run_batch
+
+    return run_batch(args.cpts_ids, all_=args.all, jobs=args.jobs, out=args.out,
+                     timeout=args.timeout)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cpts-diag", description="Diagnostics territoriaux de CPTS.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    data = sub.add_parser("data", help="install, fetch or check the open data")
+    dsub = data.add_subparsers(dest="data_command", required=True)
+    inst = dsub.add_parser("install", help="install a snapshot laid out like ../shared/opendata")
+    inst.add_argument("--from", dest="source", help="snapshot folder (default ../shared/opendata)")
+    inst.add_argument("--link", action="store_true", help="symlink instead of copying")
+    inst.set_defaults(func=_cmd_data_install)
+    fetch = dsub.add_parser("fetch", help="download from the official publishers")
+    fetch.add_argument("--only", nargs="*", help="source ids to fetch (default: all)")
+    fetch.add_argument("--force", action="store_true", help="download again even if cached")
+    fetch.set_defaults(func=_cmd_data_fetch)
+    st = dsub.add_parser("status", help="list sources, vintages and file states")
+    st.add_argument("--no-hash", action="store_true", help="skip SHA-256 checks (faster)")
+    st.set_defaults(func=_cmd_data_status)
+
+    per = sub.add_parser("perimeters", help="list the known CPTS perimeters")
+    per.set_defaults(func=_cmd_perimeters)
+
+    ind = sub.add_parser("indicators", help="indicator catalogue of one CPTS")
+    ind.add_argument("cpts_id")
+    ind.add_argument("--json", action="store_true", help="print the JSON catalogue")
+    ind.set_defaults(func=_cmd_indicators)
+
+    rep = sub.add_parser("report", help="produce diagnostic reports")
+    rep.add_argument("cpts_ids", nargs="*", metavar="CPTS_ID")
+    rep.add_argument("--all", action="store_true", help="every known CPTS")
+    rep.add_argument("--jobs", type=int, default=1)
+    rep.add_argument("--out", default=None, help="output folder (default outputs/)")
+    rep.add_argument("--timeout", type=int, default=600, help="seconds per notebook")
+    rep.set_defaults(func=_cmd_report)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CptsDiagError as exc:
+        print(f"cpts-diag: erreur : {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

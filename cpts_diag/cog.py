@@ -1,0 +1,155 @@
+"""Harmonisation of commune codes to COG 2025 (Code officiel géographique, 1 January 2025).
+
+Communes merge (and, rarely, split): a table published on an older COG uses codes that no
+longer exist. :func:`harmonise_to_cog2025` moves any commune-level frame to COG 2025 with the
+passage table: counts are summed, rates are averaged with an explicit weight column, and every
+code that could not be placed (or whose territory was split afterwards) is reported, never
+silently dropped or double-counted.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import HarmonisationError
+
+
+@dataclass
+class HarmonisationReport:
+    """What :func:`harmonise_to_cog2025` did to the codes of a frame."""
+
+    n_rows_in: int
+    n_rows_out: int
+    recoded: dict[str, str] = field(default_factory=dict)  # old code -> COG 2025 code
+    merged_into: dict[str, list[str]] = field(default_factory=dict)  # 2025 code -> source codes
+    unplaced: list[str] = field(default_factory=list)  # codes absent from the passage table
+    split_territories: dict[str, str] = field(default_factory=dict)  # code -> 2025 communes sharing it
+
+    @property
+    def ok(self) -> bool:
+        return not self.unplaced
+
+    def summary(self) -> str:
+        parts = [f"{self.n_rows_in} rows -> {self.n_rows_out} COG 2025 communes",
+                 f"{len(self.recoded)} codes recoded",
+                 f"{len(self.merged_into)} communes formed from several codes"]
+        if self.unplaced:
+            parts.append(f"{len(self.unplaced)} codes not placed: {', '.join(self.unplaced[:10])}"
+                         + (" …" if len(self.unplaced) > 10 else ""))
+        if self.split_territories:
+            parts.append(f"{len(self.split_territories)} codes whose territory was split later: "
+                         + ", ".join(f"{k} → {v}" for k, v in list(self.split_territories.items())[:5]))
+        return "; ".join(parts)
+
+
+def harmonise_to_cog2025(
+    df: pd.DataFrame,
+    passage: pd.DataFrame,
+    code_col: str = "code_commune",
+    counts: list[str] | tuple[str, ...] = (),
+    rates: dict[str, str] | None = None,
+    first: list[str] | tuple[str, ...] = (),
+    by: list[str] | tuple[str, ...] = (),
+    errors: str = "raise",
+    from_cog: int | None = None,
+) -> tuple[pd.DataFrame, HarmonisationReport]:
+    """Move ``df`` from any COG vintage to COG 2025.
+
+    Parameters
+    ----------
+    df : frame with one row per commune code (per ``by`` group, e.g. per vintage × profession).
+    passage : the passage table (:func:`cpts_diag.loaders.load_passage`).
+    counts : columns summed over the source codes of a 2025 commune. If any part is missing
+        the sum is missing (a partial sum would be an undercount).
+    rates : ``{rate column: weight column}``; each rate is the weighted mean over the source
+        codes. Missing if a part with positive weight has no value. The weight column must be in
+        ``counts`` or is summed as well.
+    first : columns copied from the first source row (labels).
+    by : extra grouping keys kept in the output (e.g. ``annee``, ``profession``).
+    from_cog : COG vintage of the input codes, if known: only splits dated after 1 January of
+        that year are reported (earlier ones are already reflected in the codes).
+    errors : ``"raise"`` (default) raises :class:`HarmonisationError` if a code cannot be placed;
+        ``"warn"`` drops those rows with a warning and lists them in the report.
+
+    Columns not named in ``counts``, ``rates``, ``first`` or ``by`` are dropped: the caller
+    states how each is to be aggregated.
+    """
+    rates = dict(rates or {})
+    counts = list(counts)
+    for w in rates.values():
+        if w not in counts:
+            counts.append(w)
+    missing_cols = [c for c in [code_col, *counts, *rates, *first, *by] if c not in df.columns]
+    if missing_cols:
+        raise HarmonisationError(f"Columns {missing_cols} are not in the frame to harmonise.")
+    if errors not in ("raise", "warn"):
+        raise ValueError("errors must be 'raise' or 'warn'")
+
+    keys = [code_col, *by]
+    dup = df.duplicated(keys)
+    if dup.any():
+        raise HarmonisationError(
+            f"Duplicate rows for {keys}: {df.loc[dup, keys].head(5).to_dict('records')}. "
+            "Fix: aggregate the frame to one row per code (and per group) before harmonising."
+        )
+
+    codes = df[code_col].astype("string").str.strip()
+    table = passage.set_index("code_commune_source")
+    target = codes.map(table["code_commune_cog2025"])
+    unplaced = sorted(codes[target.isna()].dropna().unique().tolist())
+    report = HarmonisationReport(n_rows_in=len(df), n_rows_out=0, unplaced=unplaced)
+    if unplaced:
+        msg = (f"{len(unplaced)} commune codes are in no COG vintage known to the passage table: "
+               f"{', '.join(unplaced[:20])}{' …' if len(unplaced) > 20 else ''}. "
+               "Fix: check the codes (5 characters, leading zeros kept, read as text).")
+        if errors == "raise":
+            raise HarmonisationError(msg)
+        warnings.warn(msg, stacklevel=2)
+
+    work = df.loc[target.notna()].copy()
+    work["_src"] = codes[target.notna()]
+    work[code_col] = target[target.notna()].astype(str)
+    changed = work["_src"] != work[code_col]
+    report.recoded = dict(zip(work.loc[changed, "_src"], work.loc[changed, code_col]))
+    split = table[["scission_communes_cog2025", "scission_date"]].reindex(work["_src"].unique())
+    split = split.dropna(subset=["scission_communes_cog2025"])
+    if from_cog is not None:
+        split = split[pd.to_datetime(split["scission_date"]) > pd.Timestamp(f"{from_cog}-01-01")]
+    report.split_territories = dict(split["scission_communes_cog2025"].astype(str))
+
+    for r, w in rates.items():
+        work[f"_rw_{r}"] = work[r] * work[w]
+        # a part with weight > 0 and no rate makes the mean unknown
+        work[f"_rmiss_{r}"] = (work[r].isna() & (work[w].fillna(0) > 0)).astype(int)
+        work[f"_rwv_{r}"] = work[w].where(work[r].notna())
+
+    grouped = work.groupby(keys, sort=True, dropna=False)
+    out = pd.DataFrame(index=grouped.size().index)
+    out["_n"] = grouped.size()
+    for c in counts:
+        s = grouped[c].sum(min_count=1)
+        if work[c].isna().any():
+            anymiss = work[c].isna().groupby([work[k] for k in keys], sort=True, dropna=False).any()
+            s = s.where(~anymiss)
+        out[c] = s
+    for r in rates:
+        num = grouped[f"_rw_{r}"].sum(min_count=1)
+        den = grouped[f"_rwv_{r}"].sum(min_count=1)
+        miss = grouped[f"_rmiss_{r}"].sum() > 0
+        val = num / den.replace(0, np.nan)
+        # a single source row keeps its rate even with weight 0 or missing weight
+        single = out["_n"] == 1
+        val = val.where(~single, grouped[r].first())
+        out[r] = val.where(~miss)
+    for c in first:
+        out[c] = grouped[c].first()
+    srcs = grouped["_src"].agg(lambda s: sorted(set(s)))
+    report.merged_into = {k if isinstance(k, str) else k[0]: v for k, v in srcs.items() if len(v) > 1}
+    out = out.drop(columns="_n").reset_index()
+    report.n_rows_out = len(out)
+    out.attrs = dict(df.attrs)
+    out.attrs["harmonisation"] = report.summary()
+    return out, report
