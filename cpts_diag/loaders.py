@@ -13,6 +13,7 @@ import pandas as pd
 
 from . import drees_xlsx
 from .errors import VintageError
+from .sources import get_source
 from .store import cached, source_path
 
 CODE_COLS = ("code_commune", "code_commune_cog2025", "code_commune_source", "dep", "reg",
@@ -161,10 +162,10 @@ def load_apl(year: int | None = None, profession: str | None = None) -> pd.DataF
     """
     if profession is not None and profession not in APL_PROFESSIONS:
         raise ValueError(f"Unknown profession {profession!r}; known: {', '.join(APL_PROFESSIONS)}")
+    if year is not None:
+        get_source("apl_long").file_for(year)  # raises VintageError listing the vintages
     df = cached("apl_long", None, lambda p: _read_csv(p).astype({"annee": "int64"}))
     if year is not None:
-        from .sources import get_source
-        get_source("apl_long").file_for(year)  # raises VintageError listing the vintages
         df = df[df["annee"] == int(year)]
     if profession is not None:
         df = df[df["profession"] == profession]
