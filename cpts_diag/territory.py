@@ -1,0 +1,488 @@
+"""CPTS perimeters: YAML definitions, validation, expansion to COG 2025 communes.
+
+A perimeter is a YAML file ``<id>.yaml`` in one of the folders of ``data_roots().perimeters``
+(``data/cpts/`` of the repository, then ``$CPTS_DIAG_PERIMETERS`` if set; a later folder overrides
+an earlier one, with a warning). Format (read with ``yaml.safe_load`` only)::
+
+    id: ondaine-forez                 # must equal the file name (without .yaml)
+    name: CPTS Ondaine-Forez          # French name
+    source: "Communiqué de presse ARS …"
+    valid_from: 2023-12-13            # date of validity: YYYY, YYYY-MM or YYYY-MM-DD
+    valid_to: 2024-12                 # optional
+    supersedes: roannais-2019         # optional: id of the previous vintage of the same CPTS
+    replaced_by: roannais-2024        # optional: id of the next vintage (the perimeter is historical)
+    notes: "…"                        # optional, free text
+    members:
+      communes: ["42001", "42031"]    # COG commune codes, QUOTED (YAML reads 01001 as an octal number)
+      epcis: ["200035731"]            # EPCI SIRENs, expanded to their COG 2025 communes at load time
+
+Python: :meth:`Territory.load` (by id), :meth:`Territory.from_yaml` (a file),
+:meth:`Territory.from_codes` (a list of commune codes). Codes of communes that no longer exist
+(merged communes, arrondissements municipaux) are mapped to their COG 2025 commune with a
+``warnings.warn``; every other problem raises :class:`~cpts_diag.errors.TerritoryError` with the
+fix.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import re
+import unicodedata
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from .config import data_roots
+from .errors import TerritoryError
+
+__all__ = ["Territory", "known_cpts", "perimeter_files", "perimeters_report", "resolve_members",
+           "COMMUNE_FRAME_COLUMNS"]
+
+COMMUNE_FRAME_COLUMNS = ["code_commune", "nom", "dep", "nom_dep", "reg", "nom_reg", "epci_siren",
+                         "epci_nom"]
+_ALLOWED_KEYS = {"id", "name", "source", "valid_from", "valid_to", "members", "supersedes",
+                 "replaced_by", "notes"}
+_REQUIRED_KEYS = ("id", "name", "members")
+_COMMUNE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+_SIREN_RE = re.compile(r"^\d{9}$")
+_DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+# --- the model ----------------------------------------------------------------------------------
+
+@dataclass
+class Territory:
+    """A set of COG 2025 communes (a CPTS or any user-defined perimeter).
+
+    ``communes`` is the sorted list of COG 2025 codes after EPCI expansion and recoding of old
+    codes; ``members`` is the membership as declared (``{"communes": [...], "epcis": [...]}``);
+    ``recoded`` maps each declared old code to its COG 2025 code.
+    """
+
+    id: str
+    name: str
+    communes: list[str]
+    members: dict[str, list[str]]
+    epcis: list[str] = field(default_factory=list)
+    departements: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    source: str | None = None
+    valid_from: str | None = None
+    valid_to: str | None = None
+    supersedes: str | None = None
+    replaced_by: str | None = None
+    notes: str | None = None
+    path: Path | None = None
+    recoded: dict[str, str] = field(default_factory=dict)
+
+    # -- constructors --------------------------------------------------------------------------
+    @classmethod
+    def load(cls, cpts_id: str) -> "Territory":
+        """The CPTS ``cpts_id`` from its YAML file (see the module docstring)."""
+        files = perimeter_files()
+        if cpts_id not in files:
+            known = sorted(files)
+            close = difflib.get_close_matches(str(cpts_id), known, n=3, cutoff=0.5)
+            hint = f" Vouliez-vous dire : {', '.join(close)} ?" if close else ""
+            raise TerritoryError(
+                f"CPTS inconnue : « {cpts_id} ».{hint} CPTS connues : "
+                f"{', '.join(known) if known else '(aucune)'}. Correctif : utilisez l'un de ces "
+                "identifiants, ou ajoutez un fichier <id>.yaml dans "
+                f"{', '.join(str(p) for p in data_roots().perimeters)} "
+                "(ou dans le dossier de $CPTS_DIAG_PERIMETERS)."
+            )
+        return cls.from_yaml(files[cpts_id])
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> "Territory":
+        """Read and validate one perimeter file."""
+        path = Path(path)
+        spec = read_perimeter_yaml(path)
+        return cls._build(spec, origin=str(path), path=path)
+
+    @classmethod
+    def from_codes(cls, codes, id: str = "perimetre-personnalise", name: str | None = None, *,
+                   epcis=(), source: str | None = "défini par l'utilisateur",
+                   valid_from: str | None = None) -> "Territory":
+        """A territory from a list of commune codes (and optionally EPCI SIRENs)."""
+        if isinstance(codes, (str, int)):
+            codes = [codes]
+        spec = {"id": str(id), "name": name or str(id), "source": source,
+                "valid_from": _norm_date(valid_from, f"périmètre « {id} »"),
+                "members": {"communes": _norm_codes(list(codes), "commune", f"périmètre « {id} »"),
+                            "epcis": _norm_codes(list(epcis), "epci", f"périmètre « {id} »")}}
+        return cls._build(spec, origin=f"périmètre « {id} » (défini en Python)", path=None)
+
+    @classmethod
+    def _build(cls, spec: dict, origin: str, path: Path | None) -> "Territory":
+        from .loaders import load_communes, load_passage
+
+        com = load_communes()
+        communes, recoded, msgs = resolve_members(
+            spec["members"]["communes"], spec["members"]["epcis"], com, load_passage(), origin)
+        for m in msgs:
+            warnings.warn(m, UserWarning, stacklevel=3)
+        sub = com[com["code_commune"].isin(communes)]
+        return cls(
+            id=spec["id"], name=spec["name"], communes=communes,
+            members={k: list(v) for k, v in spec["members"].items()},
+            epcis=sorted(set(sub["epci_siren"].dropna())),
+            departements=sorted(set(sub["dep"].dropna())),
+            regions=sorted(set(sub["reg"].dropna())),
+            source=spec.get("source"), valid_from=spec.get("valid_from"),
+            valid_to=spec.get("valid_to"), supersedes=spec.get("supersedes"),
+            replaced_by=spec.get("replaced_by"), notes=spec.get("notes"), path=path,
+            recoded=recoded,
+        )
+
+    # -- views ---------------------------------------------------------------------------------
+    @property
+    def is_current(self) -> bool:
+        """False for a historical vintage (``replaced_by`` set)."""
+        return not self.replaced_by
+
+    def communes_frame(self) -> pd.DataFrame:
+        """One row per commune: code_commune, nom, dep, nom_dep, reg, nom_reg, epci_siren, epci_nom."""
+        from .loaders import load_communes
+
+        com = load_communes()
+        out = (com.loc[com["code_commune"].isin(self.communes), COMMUNE_FRAME_COLUMNS]
+               .sort_values("code_commune").reset_index(drop=True))
+        out.attrs = {"source": com.attrs.get("source"), "territory": self.id}
+        return out
+
+    def __len__(self) -> int:
+        return len(self.communes)
+
+    def __repr__(self) -> str:
+        return (f"Territory(id={self.id!r}, name={self.name!r}, {len(self.communes)} communes, "
+                f"deps={self.departements}, epcis={len(self.epcis)})")
+
+
+# --- YAML ---------------------------------------------------------------------------------------
+
+def perimeter_files() -> dict[str, Path]:
+    """``{id: path}`` of every ``*.yaml``/``*.yml`` of the perimeter folders (file name = id).
+
+    A later folder overrides an earlier one (warning); two files with the same id in one folder
+    raise :class:`TerritoryError`.
+    """
+    found: dict[str, Path] = {}
+    for folder in data_roots().perimeters:
+        if not folder.is_dir():
+            continue
+        here: dict[str, Path] = {}
+        for p in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+            if p.stem in here:
+                raise TerritoryError(
+                    f"Deux fichiers définissent la CPTS « {p.stem} » dans {folder} : "
+                    f"{here[p.stem].name} et {p.name}. Correctif : n'en gardez qu'un.")
+            here[p.stem] = p
+        for k, p in here.items():
+            if k in found:
+                warnings.warn(f"La CPTS « {k} » est définie dans {found[k]} et dans {p} : "
+                              f"la définition de {p} est utilisée.", UserWarning, stacklevel=2)
+            found[k] = p
+    return found
+
+
+def known_cpts() -> list[str]:
+    """Sorted ids of every perimeter file found (files are not parsed)."""
+    return sorted(perimeter_files())
+
+
+def read_perimeter_yaml(path: Path) -> dict:
+    """Parse and check the structure of one YAML file (codes are checked at :meth:`Territory._build`)."""
+    where = f"fichier de périmètre {path}"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TerritoryError(f"{where} illisible : {exc}. Correctif : enregistrez-le en UTF-8.") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        loc = f" (ligne {mark.line + 1}, colonne {mark.column + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise TerritoryError(
+            f"{where} : YAML mal formé{loc} : {problem}. Correctif : corrigez la syntaxe "
+            "(indentation, guillemets, deux-points) ; voir data/cpts/ondaine-forez.yaml pour un exemple."
+        ) from None
+    return validate_perimeter_spec(data, where, expected_id=path.stem)
+
+
+def validate_perimeter_spec(data, where: str, expected_id: str | None = None) -> dict:
+    """Check keys and types of a parsed YAML perimeter and normalise it (pure function)."""
+    if not isinstance(data, dict):
+        raise TerritoryError(
+            f"{where} : le document YAML doit être un dictionnaire (clés id, name, members…), "
+            f"pas {type(data).__name__}. Correctif : voir data/cpts/ondaine-forez.yaml.")
+    unknown = sorted(set(map(str, data)) - _ALLOWED_KEYS)
+    if unknown:
+        raise TerritoryError(
+            f"{where} : clé(s) inconnue(s) {unknown}. Clés admises : {sorted(_ALLOWED_KEYS)}.")
+    missing = [k for k in _REQUIRED_KEYS if data.get(k) in (None, "")]
+    if missing:
+        raise TerritoryError(f"{where} : clé(s) obligatoire(s) absente(s) ou vide(s) : {missing}.")
+    cid = str(data["id"])
+    if not _ID_RE.match(cid):
+        raise TerritoryError(f"{where} : identifiant « {cid} » invalide (minuscules, chiffres, - et _).")
+    if expected_id is not None and cid != expected_id:
+        raise TerritoryError(
+            f"{where} : l'identifiant « {cid} » diffère du nom du fichier « {expected_id} ». "
+            f"Correctif : renommez le fichier en {cid}.yaml ou changez id.")
+    members = data["members"]
+    if not isinstance(members, dict):
+        raise TerritoryError(
+            f"{where} : members doit contenir les listes communes: [...] et/ou epcis: [...], "
+            f"pas {type(members).__name__}.")
+    bad = sorted(set(map(str, members)) - {"communes", "epcis"})
+    if bad:
+        raise TerritoryError(f"{where} : members : clé(s) inconnue(s) {bad} (admises : communes, epcis).")
+    out_members = {}
+    for key, kind in (("communes", "commune"), ("epcis", "epci")):
+        vals = members.get(key) or []
+        if not isinstance(vals, list):
+            raise TerritoryError(f"{where} : members.{key} doit être une liste, pas {type(vals).__name__}.")
+        out_members[key] = _norm_codes(vals, kind, where)
+    out = {"id": cid, "name": str(data["name"]).strip(), "members": out_members}
+    for k in ("source", "notes", "supersedes", "replaced_by"):
+        out[k] = None if data.get(k) is None else str(data[k]).strip()
+    for k in ("valid_from", "valid_to"):
+        out[k] = _norm_date(data.get(k), f"{where} : {k}")
+    return out
+
+
+def _norm_date(v, where: str) -> str | None:
+    if v is None or v == "":
+        return None
+    if isinstance(v, (_dt.date, _dt.datetime)):
+        return v.isoformat()[:10]
+    s = str(v).strip()
+    if not _DATE_RE.match(s):
+        raise TerritoryError(f"{where} : date « {s} » invalide ; formats admis AAAA, AAAA-MM, AAAA-MM-JJ.")
+    return s
+
+
+def _norm_codes(vals: list, kind: str, where: str) -> list[str]:
+    """Codes as stripped strings; ints accepted only when unambiguous (≥ 5 / 9 digits)."""
+    width = 5 if kind == "commune" else 9
+    label = "code commune" if kind == "commune" else "SIREN d'EPCI"
+    out = []
+    for v in vals:
+        if isinstance(v, bool) or v is None or isinstance(v, float):
+            raise TerritoryError(f"{where} : {label} « {v!r} » invalide. Correctif : écrivez-le "
+                                 f"entre guillemets, sur {width} caractères.")
+        if isinstance(v, int):
+            if len(str(v)) != width:
+                raise TerritoryError(
+                    f"{where} : {label} {v} lu comme un nombre ({len(str(v))} chiffres) : un zéro "
+                    f"initial a pu être perdu (YAML lit 01001 comme un nombre octal). Correctif : "
+                    "écrivez les codes entre guillemets, p. ex. - \"01001\" (commune) ou - \"200035731\" (EPCI).")
+            v = str(v)
+        out.append(str(v).strip().upper())
+    return out
+
+
+# --- validation of codes (pure: frames in, codes out) --------------------------------------------
+
+def _simplify(s: str) -> str:
+    s = unicodedata.normalize("NFKD", str(s)).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", " ", s).strip()
+
+
+def _suggest_communes(value: str, com: pd.DataFrame, n: int = 5) -> str:
+    names = dict(zip(com["code_commune"], com["nom"]))
+    if _COMMUNE_RE.match(value) or value.isdigit():
+        same_dep = [c for c in names if c[:2] == value[:2]] or list(names)
+        close = difflib.get_close_matches(value, same_dep, n=n, cutoff=0.6)
+        return ", ".join(f"{c} ({names[c]})" for c in close)
+    simple = {c: _simplify(nm) for c, nm in names.items()}
+    by_name: dict[str, list[str]] = {}
+    for c, s in simple.items():
+        by_name.setdefault(s, []).append(c)
+    close = difflib.get_close_matches(_simplify(value), list(by_name), n=n, cutoff=0.6)
+    return ", ".join(f"{names[c]} ({c})" for s in close for c in by_name[s][:3])
+
+
+def resolve_members(communes: list[str], epcis: list[str], com: pd.DataFrame,
+                    passage: pd.DataFrame, origin: str) -> tuple[list[str], dict[str, str], list[str]]:
+    """Validate declared members and return ``(sorted COG 2025 codes, recoded, warnings)``.
+
+    ``com`` is the COG 2025 commune table, ``passage`` the passage table. Raises
+    :class:`TerritoryError` for an empty perimeter, a duplicate, an unknown commune code or an
+    unknown EPCI SIREN; old codes are mapped to COG 2025 (a message is returned for each).
+    """
+    if not communes and not epcis:
+        raise TerritoryError(f"{origin} : périmètre vide (aucune commune ni aucun EPCI). "
+                             "Correctif : renseignez members.communes et/ou members.epcis.")
+    for kind, vals in (("code commune", communes), ("SIREN d'EPCI", epcis)):
+        seen, dups = set(), []
+        for v in vals:
+            (dups.append(v) if v in seen else seen.add(v))
+        if dups:
+            raise TerritoryError(f"{origin} : {kind} en double : {', '.join(sorted(set(dups)))}. "
+                                 "Correctif : ne listez chaque code qu'une fois.")
+
+    valid = set(com["code_commune"])
+    msgs: list[str] = []
+    recoded: dict[str, str] = {}
+    unknown = []
+    table = passage.set_index("code_commune_source")
+    names = dict(zip(com["code_commune"], com["nom"]))
+    final: set[str] = set()
+    for c in communes:
+        if c in valid:
+            final.add(c)
+            continue
+        if not _COMMUNE_RE.match(c) or c not in table.index:
+            unknown.append(c)
+            continue
+        row = table.loc[c]
+        new = str(row["code_commune_cog2025"])
+        recoded[c] = new
+        final.add(new)
+        event = row.get("evenement")
+        date = row.get("date_effet")
+        split = row.get("scission_communes_cog2025")
+        msg = (f"{origin} : le code {c} n'est plus une commune du COG 2025 "
+               f"({event if isinstance(event, str) else 'changement de code'}"
+               f"{' le ' + date if isinstance(date, str) else ''}) : remplacé par {new} "
+               f"({names.get(new, '?')}).")
+        if isinstance(split, str):
+            msg += (f" Attention : ce territoire a ensuite été scindé entre {split.replace(';', ', ')} ;"
+                    " ajoutez les autres communes si elles font partie du périmètre.")
+        msgs.append(msg + " Correctif : remplacez le code dans la définition du périmètre.")
+    if unknown:
+        parts = []
+        for c in unknown:
+            fmt_hint = "" if _COMMUNE_RE.match(c) else " (format attendu : 5 caractères, p. ex. \"42218\" ou \"2A004\")"
+            sugg = _suggest_communes(c, com)
+            parts.append(f"« {c} »{fmt_hint}" + (f" — communes proches : {sugg}" if sugg else ""))
+        raise TerritoryError(
+            f"{origin} : code(s) commune inconnu(s) du COG 2025 et de l'historique des communes : "
+            + " ; ".join(parts) + ". Correctif : corrigez ces codes (codes Insee du COG 2025, "
+            "pas des codes postaux).")
+    merged = [c for c in communes if c in recoded and list(recoded.values()).count(recoded[c]) > 1]
+    if merged:
+        msgs.append(f"{origin} : les anciens codes {', '.join(merged)} sont réunis dans une même "
+                    "commune du COG 2025 ; elle n'est comptée qu'une fois.")
+
+    if epcis:
+        known_epci = com.drop_duplicates("epci_siren").set_index("epci_siren")["epci_nom"]
+        bad = [e for e in epcis if e not in known_epci.index]
+        if bad:
+            parts = []
+            for e in bad:
+                if _SIREN_RE.match(e):
+                    close = difflib.get_close_matches(e, list(known_epci.index), n=3, cutoff=0.7)
+                else:
+                    simple = {_simplify(v): k for k, v in known_epci.items()}
+                    close = [simple[s] for s in difflib.get_close_matches(_simplify(e), list(simple), n=3, cutoff=0.5)]
+                sugg = ", ".join(f"{k} ({known_epci[k]})" for k in close)
+                parts.append(f"« {e} »" + (f" — EPCI proches : {sugg}" if sugg else ""))
+            raise TerritoryError(
+                f"{origin} : SIREN d'EPCI inconnu(s) au 1er janvier 2025 : " + " ; ".join(parts)
+                + ". Correctif : utilisez le SIREN (9 chiffres) d'un EPCI du COG 2025 "
+                "(colonne epci_siren de cog/communes.csv).")
+        expanded = set(com.loc[com["epci_siren"].isin(epcis), "code_commune"])
+        both = sorted(final & expanded)
+        if both:
+            msgs.append(f"{origin} : commune(s) listée(s) à la fois seule(s) et via leur EPCI : "
+                        f"{', '.join(both)} (comptées une fois).")
+        final |= expanded
+    return sorted(final), recoded, msgs
+
+
+# --- report ---------------------------------------------------------------------------------------
+
+def _load_all() -> tuple[list[Territory], list[str]]:
+    terrs, errors = [], []
+    for cid, path in sorted(perimeter_files().items()):
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                terrs.append(Territory.from_yaml(path))
+            errors.extend(f"avertissement ({cid}) : {w.message}" for w in caught)
+        except TerritoryError as exc:
+            errors.append(f"fichier ignoré ({path.name}) : {exc}")
+    return terrs, errors
+
+
+def coverage_by_commune(territories: list[Territory], com: pd.DataFrame, dep: str = "42") -> pd.DataFrame:
+    """Communes of ``dep`` with the ids of the given territories that contain them (pure)."""
+    rows = [(c, t.id) for t in territories for c in t.communes]
+    member = pd.DataFrame(rows, columns=["code_commune", "cpts_id"])
+    base = com.loc[com["dep"] == dep, ["code_commune", "nom", "epci_siren", "epci_nom"]]
+    member = member.drop_duplicates().sort_values(["code_commune", "cpts_id"])
+    grouped = member.groupby("code_commune")["cpts_id"]
+    out = base.assign(cpts=base["code_commune"].map(grouped.agg(", ".join)).fillna(""),
+                      n_cpts=base["code_commune"].map(grouped.size()).fillna(0).astype(int))
+    return out.reset_index(drop=True)
+
+
+def perimeters_report(dep: str = "42") -> str:
+    """French text: known CPTS (communes, départements) and coverage of the communes of ``dep``."""
+    from .loaders import load_communes, load_population
+
+    com = load_communes()
+    terrs, errors = _load_all()
+    folders = ", ".join(str(p) for p in data_roots().perimeters)
+    lines = [f"Périmètres de CPTS connus : {len(terrs)} (dossiers : {folders})", ""]
+    w = max([len(t.id) for t in terrs] + [2])
+    lines.append(f"{'id':<{w}}  {'communes':>8}  {'dép.':<8}  {'validité':<24}  nom")
+    for t in terrs:
+        valid = (f"{t.valid_from or '?'} → {t.valid_to}" if t.valid_to
+                 else f"depuis {t.valid_from}" if t.valid_from else "non précisée")
+        status = f" — remplacé par {t.replaced_by}" if t.replaced_by else ""
+        sup = f" (remplace {t.supersedes})" if t.supersedes else ""
+        lines.append(f"{t.id:<{w}}  {len(t.communes):>8}  {', '.join(t.departements):<8}  "
+                     f"{valid:<24}  {t.name}{sup}{status}")
+    current = [t for t in terrs if t.is_current]
+    historical = [t for t in terrs if not t.is_current]
+    dep_name = com.loc[com["dep"] == dep, "nom_dep"].iloc[0] if (com["dep"] == dep).any() else dep
+    cov = coverage_by_commune(current, com, dep)
+    pop = load_population().set_index("code_commune")["pop_2022"]
+    cov["pop_2022"] = cov["code_commune"].map(pop)
+    n = len(cov)
+    lines += ["", f"Couverture des {n} communes du département {dep} ({dep_name}) par les périmètres "
+              "EN VIGUEUR" + (f" (millésimes remplacés exclus : {', '.join(t.id for t in historical)} ;"
+                               " deux millésimes d'une même CPTS ne sont pas un chevauchement)"
+                               if historical else "") + " :"]
+
+    def _pop(df):
+        from .fmt import fmt_number
+        return fmt_number(df["pop_2022"].sum(min_count=1))
+
+    covered = cov[cov["n_cpts"] == 1]
+    none = cov[cov["n_cpts"] == 0]
+    several = cov[cov["n_cpts"] > 1]
+    lines.append(f"- couvertes par une seule CPTS : {len(covered)} communes ({_pop(covered)} hab. en 2022)")
+    lines.append(f"- couvertes par aucune CPTS connue : {len(none)} communes ({_pop(none)} hab.)")
+    for (siren, epci), g in none.groupby(["epci_siren", "epci_nom"], sort=True):
+        names = ", ".join(f"{r.nom} ({r.code_commune})" for r in g.itertuples())
+        lines.append(f"    {epci} [{siren}] — {len(g)} : {names}")
+    lines.append(f"- couvertes par plusieurs CPTS en vigueur : {len(several)} communes"
+                 + (f" ({_pop(several)} hab.)" if len(several) else ""))
+    for r in several.itertuples():
+        lines.append(f"    {r.nom} ({r.code_commune}) : {r.cpts}")
+    if historical:
+        lines += ["", "Millésimes historiques (non comptés ci-dessus) :"]
+        for t in historical:
+            succ = next((c for c in terrs if c.id == t.replaced_by), None)
+            if succ is not None:
+                gone = sorted(set(t.communes) - set(succ.communes))
+                added = sorted(set(succ.communes) - set(t.communes))
+                lines.append(f"- {t.id} → {succ.id} : {len(added)} communes ajoutées, "
+                             f"{len(gone)} retirées")
+            else:
+                lines.append(f"- {t.id} : remplacé par « {t.replaced_by} », périmètre inconnu")
+    lines += ["", "Les communes de CPTS sans liste publique (Forez-Est, Loire Forez, Loire et Coise, "
+              "Pilat : contrat de données §3.17) apparaissent comme non couvertes."]
+    if errors:
+        lines += ["", "Problèmes rencontrés :"] + [f"- {e}" for e in errors]
+    return "\n".join(lines)
