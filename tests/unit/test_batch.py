@@ -1,0 +1,177 @@
+"""Batch production: id checks, failure paths, atomic output, index page.
+
+The notebook runs use the fixture notebooks of tests/fixtures/notebooks (a few seconds each:
+one Jupyter kernel per CPTS); they need no data snapshot, only the perimeter files of data/cpts.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from cpts_diag import batch
+from cpts_diag.errors import CptsDiagError, TerritoryError
+from cpts_diag.fmt import NNBSP
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "notebooks"
+FIXTURE_NB = FIXTURES / "fixture.ipynb"
+RAISES_NB = FIXTURES / "raises.ipynb"
+
+
+def _no_build_dirs(out: Path) -> bool:
+    return not [p for p in out.iterdir() if p.name.startswith((".build-", ".old-"))]
+
+
+# --- checks before anything runs -----------------------------------------------------------------
+
+def test_unknown_cpts_is_refused_before_running(tmp_path):
+    out = tmp_path / "out"
+    with pytest.raises(TerritoryError) as exc:
+        batch.run_batch(["ondaine-forez", "cpts-inexistante"], out=out, notebook=FIXTURE_NB)
+    msg = str(exc.value)
+    assert "cpts-inexistante" in msg and "ondaine-forez" in msg and "vallee-du-gier" in msg
+    assert not out.exists()  # nothing was created
+
+
+def test_no_cpts_requested(tmp_path):
+    with pytest.raises(CptsDiagError, match="--all"):
+        batch.run_batch([], out=tmp_path / "out", notebook=FIXTURE_NB)
+
+
+def test_missing_notebook_names_the_fix(tmp_path, monkeypatch):
+    monkeypatch.setenv(batch.NOTEBOOK_ENV, str(tmp_path / "absent.ipynb"))
+    with pytest.raises(CptsDiagError, match=batch.NOTEBOOK_ENV):
+        batch.run_batch(["ondaine-forez"], out=tmp_path / "out")
+
+
+def test_all_expands_to_known_ids():
+    from cpts_diag.territory import known_cpts
+
+    assert batch.resolve_ids([], all_=True) == known_cpts()
+    assert batch.resolve_ids(["vallee-du-gier"], all_=True).count("vallee-du-gier") == 1
+
+
+def test_cli_unknown_cpts_exit_code(capsys):
+    from cpts_diag.cli import main
+
+    assert main(["report", "nulle-part"]) == 2
+    err = capsys.readouterr().err
+    assert "nulle-part" in err and "ondaine-forez" in err
+
+
+def test_default_out_dir_is_repo_outputs():
+    from cpts_diag.config import REPO_DIR
+
+    assert batch.default_out_dir() == REPO_DIR / "outputs"
+
+
+# --- atomic placement and index --------------------------------------------------------------------
+
+def test_swap_into_place_replaces_whole_folder(tmp_path):
+    final = tmp_path / "x"
+    final.mkdir()
+    (final / "old.txt").write_text("ancien")
+    build = tmp_path / ".build-x"
+    build.mkdir()
+    (build / "new.txt").write_text("nouveau")
+    batch._swap_into_place(build, final)
+    assert sorted(p.name for p in final.iterdir()) == ["new.txt"]
+    assert not build.exists() and _no_build_dirs(tmp_path)
+
+
+def _fake_report(out: Path, cid: str, name: str, values: dict):
+    d = out / cid
+    d.mkdir(parents=True)
+    (d / "rapport.html").write_text("<html></html>", encoding="utf-8")
+    inds = [{"id": k, "label": k, "unit": "", "source": "Insee, test", "vintage": "2022",
+             "values": {"territory": v}} for k, v in values.items()]
+    (d / "indicators.json").write_text(json.dumps({"territory": {"id": cid, "name": name,
+                                                                 "communes": ["42001", "42002"]},
+                                                   "indicators": inds}), encoding="utf-8")
+
+
+def test_index_lists_reports_with_french_numbers(tmp_path):
+    _fake_report(tmp_path, "cpts-a", "CPTS A", {"population_2022": 81432.0, "ageing_index_2022": 87.21,
+                                               "apl_mg_2023": None})
+    _fake_report(tmp_path, "cpts-b", "CPTS B & co", {"population_2022": 1200.0})
+    (tmp_path / ".build-cpts-c-123").mkdir()  # a build in progress is not listed
+    (tmp_path / "vide").mkdir()  # nor a folder without report
+    path = batch.write_index(tmp_path)
+    page = path.read_text(encoding="utf-8")
+    assert 'href="cpts-a/rapport.html"' in page and 'href="cpts-b/rapport.html"' in page
+    assert "cpts-c" not in page and ">vide<" not in page
+    assert f"81{NNBSP}432" in page and "87,2" in page
+    assert "n.d." in page  # missing APL shown as such, never 0
+    assert "CPTS B &amp; co" in page
+    assert 'lang="fr"' in page and "<script" not in page
+    assert _no_build_dirs(tmp_path) or (tmp_path / ".build-cpts-c-123").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".index.html.tmp")]
+
+
+# --- notebook runs (a Jupyter kernel per CPTS) -------------------------------------------------------
+
+@pytest.mark.slow
+def test_failing_notebook_keeps_previous_report_and_names_the_error(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "out"
+    prev = out / "ondaine-forez"
+    prev.mkdir(parents=True)
+    (prev / "rapport.html").write_text("rapport précédent", encoding="utf-8")
+    monkeypatch.setenv(batch.NOTEBOOK_ENV, str(RAISES_NB))
+    code = batch.run_batch(["ondaine-forez"], out=out, progress=False)
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "ÉCHEC" in err and "ondaine-forez" in err
+    assert "RuntimeError: le calcul a échoué pour ondaine-forez" in err
+    assert (prev / "rapport.html").read_text(encoding="utf-8") == "rapport précédent"
+    assert _no_build_dirs(out)
+
+
+@pytest.mark.slow
+def test_batch_keeps_going_after_a_failure(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = batch.run_batch(["ondaine-forez", "vallee-du-gier", "grand-saint-etienne"], jobs=2, out=out,
+                           notebook=FIXTURE_NB, parameters={"fail_for": "vallee-du-gier"},
+                           progress=False)
+    assert code == 1
+    captured = capsys.readouterr()
+    assert "ValueError: échec volontaire pour vallee-du-gier" in captured.err
+    assert "ÉCHEC pour 1 CPTS : vallee-du-gier" in captured.err
+    for cid in ("ondaine-forez", "grand-saint-etienne"):
+        assert (out / cid / "rapport.html").is_file()
+        assert (out / cid / "rapport.ipynb").is_file()
+        assert json.loads((out / cid / "indicators.json").read_text())["territory"]["id"] == cid
+        page = (out / cid / "rapport.html").read_text(encoding="utf-8")
+        assert "Rapport factice de " + cid in page
+        assert "time.sleep" not in page  # no input code
+    assert not (out / "vallee-du-gier").exists()
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "ondaine-forez/rapport.html" in index and "vallee-du-gier" not in index
+    assert _no_build_dirs(out)
+
+
+@pytest.mark.slow
+def test_timeout_stops_the_notebook_and_cleans_up(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = batch.run_batch(["ondaine-forez"], out=out, notebook=FIXTURE_NB, timeout=4,
+                           parameters={"sleep_s": 60}, progress=False)
+    assert code == 1
+    assert "délai dépassé" in capsys.readouterr().err
+    assert not (out / "ondaine-forez").exists() and _no_build_dirs(out)
+
+
+@pytest.mark.slow
+def test_notebook_without_indicators_json_fails_clearly(tmp_path, capsys):
+    """A notebook that does not write indicators.json (output_dir ignored) is not a report."""
+    import nbformat
+
+    nb = nbformat.read(str(FIXTURE_NB), as_version=4)
+    nb.cells[1].source = "print('rien')"
+    path = tmp_path / "sans_sortie.ipynb"
+    nbformat.write(nb, str(path))
+    out = tmp_path / "out"
+    assert batch.run_batch(["ondaine-forez"], out=out, notebook=path, progress=False) == 1
+    assert "indicators.json" in capsys.readouterr().err
+    assert not (out / "ondaine-forez").exists() and _no_build_dirs(out)
+    assert os.listdir(out) == ["index.html"]
