@@ -145,6 +145,20 @@ def run_batch(cpts_ids=(), all_: bool = False, jobs: int = 1, out=None, timeout:
     return code
 
 
+def _remove_stale_builds(out_dir: Path, older_than: float) -> list[Path]:
+    """Remove ``.build-*`` folders left by a batch that was killed (older than any live build)."""
+    removed = []
+    now = time.time()
+    for d in out_dir.glob(".build-*"):
+        try:
+            if d.is_dir() and now - d.stat().st_mtime > older_than:
+                shutil.rmtree(d, ignore_errors=True)
+                removed.append(d)
+        except OSError:
+            pass
+    return removed
+
+
 def run_batch_detailed(cpts_ids=(), all_: bool = False, jobs: int = 1, out=None, timeout: float = 600,
                        notebook=None, parameters: dict | None = None,
                        progress: bool = True, summary: bool = True) -> tuple[int, list[Outcome]]:
@@ -156,6 +170,7 @@ def run_batch_detailed(cpts_ids=(), all_: bool = False, jobs: int = 1, out=None,
     jobs = max(1, int(jobs or 1))
     out_dir = Path(out).expanduser().resolve() if out else default_out_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale_builds(out_dir, older_than=2 * timeout)
     scratch = Path(tempfile.mkdtemp(prefix="cpts-diag-batch-"))
     env = {**os.environ, "JUPYTER_PATH": os.pathsep.join(
         [str(_kernel_dir(scratch)), *filter(None, [os.environ.get("JUPYTER_PATH")])]),
@@ -384,7 +399,8 @@ def render_index(rows: list[dict], out_dir: Path | None = None) -> str:
 body{{font-family:"DejaVu Sans","Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:24px auto;max-width:1280px;
  padding:0 20px;color:#1f1f1f}}
 h1{{color:#1b6ca8;border-bottom:3px solid #1b6ca8;padding-bottom:6px}}
-table{{border-collapse:collapse;font-size:13.5px;margin-top:10px}}
+.wrap{{overflow-x:auto}}
+table{{border-collapse:collapse;font-size:12.5px;margin-top:10px}}
 th,td{{border:1px solid #d5dde5;padding:5px 8px;vertical-align:top}}
 th{{background:#eef3f8;text-align:left;vertical-align:bottom}}
 td.num{{text-align:right;white-space:nowrap}}
@@ -397,8 +413,8 @@ small{{color:#555}}
 <p>{len(rows)} rapport(s). Chaque rapport présente la démographie, la situation socio-économique,
 l'offre de soins et l'accessibilité (APL) de la CPTS, comparées au département, à la région et à la France.</p>
 {empty}
-<table><thead><tr><th>CPTS</th>{head}<th>Fichiers</th><th>Produit le</th></tr></thead>
-<tbody>{''.join(body)}</tbody></table>
+<div class="wrap"><table><thead><tr><th>CPTS</th>{head}<th>Fichiers</th><th>Produit le</th></tr></thead>
+<tbody>{''.join(body)}</tbody></table></div>
 <p class="note">n.d. : donnée non disponible. Valeurs de la CPTS entière, calculées par cpts-diag à partir
 des données ouvertes ; dernière ligne : France métropolitaine, pour comparaison. Sources des indicateurs :</p>
 <ul class="note">{src_html}</ul>

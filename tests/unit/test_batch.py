@@ -175,3 +175,15 @@ def test_notebook_without_indicators_json_fails_clearly(tmp_path, capsys):
     assert "indicators.json" in capsys.readouterr().err
     assert not (out / "ondaine-forez").exists() and _no_build_dirs(out)
     assert os.listdir(out) == ["index.html"]
+
+
+def test_stale_build_folders_of_a_killed_batch_are_removed(tmp_path):
+    old = tmp_path / ".build-ondaine-forez-dead0001"
+    fresh = tmp_path / ".build-vallee-du-gier-live0002"
+    report = tmp_path / "ondaine-forez"
+    for d in (old, fresh, report):
+        d.mkdir()
+    os.utime(old, (1, 1))  # left by a batch killed long ago
+    removed = batch._remove_stale_builds(tmp_path, older_than=1200)
+    assert removed == [old]
+    assert not old.exists() and fresh.exists() and report.exists()
