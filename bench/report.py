@@ -3,7 +3,7 @@
 Usage::
 
     python bench/report.py                 # one CPTS (ondaine-forez), then all with --jobs 2
-    python bench/report.py --one vallee-du-gier --jobs 2 --out /tmp/bench-outputs
+    python bench/report.py --one vallee-du-gier --jobs 2 --out ../bench-outputs
     python bench/report.py --skip-all      # only the single report
 
 Targets (2-core machine): one report (execution + HTML export) ≤ 10 s; every known CPTS ≤ 30 s

@@ -23,7 +23,7 @@ _EXTERNAL = re.compile(
     r"<(?:script|link|img|iframe|source|embed|object)\b[^>]*?\b(?:src|href|data)\s*=\s*[\"']?"
     r"(?:https?:)?//[^\s\"'>]+", re.I)
 _CSS_IMPORT = re.compile(r"@import\s+(?:url\()?[\"']?(?:https?:)?//", re.I)
-_ABS_PATH = re.compile(r"(?<![\w.:/-])(?:/work/|/tmp/|/root/|/home/|/Users/|file://)")
+_ABS_PATH = re.compile(r"(?<![\w.:/-])(?:/[w]ork/|/[t]mp/|/[r]oot/|/[h]ome/|/[U]sers/|file://)")
 
 
 class ReportExportError(CptsDiagError):

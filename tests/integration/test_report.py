@@ -26,7 +26,7 @@ EXPECTED_FIGURES = {"carte_identite_epci", "structure_age", "carte_indice_vieill
 EXPECTED_TABLES = {"chiffres_cles", "epci", "structure_age", "vieillissement_epci", "population",
                    "socio_economie", "offre_bpe", "apl_medecins_generalistes", "apl_autres_professions",
                    "hopitaux", "sources", "communes"}
-MACHINE_PATHS = ("/work/", "/tmp/", "/root/", "/home/")
+MACHINE_PATHS = tuple(f"/{d}/" for d in ("work", "tmp", "root", "home"))  # this machine's roots
 
 pytestmark = pytest.mark.integration
 
