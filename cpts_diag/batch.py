@@ -424,7 +424,7 @@ des données ouvertes ; dernière ligne : France métropolitaine, pour comparais
 
 def write_index(out_dir: Path) -> Path:
     """(Re)write ``<out_dir>/index.html`` atomically from the reports present."""
-    from .html_export import write_atomic
+    from .atomic import write_atomic
 
     path = Path(out_dir) / "index.html"
     write_atomic(path, render_index(index_rows(Path(out_dir)), Path(out_dir)))
@@ -464,7 +464,8 @@ def _worker(cpts_id: str, notebook: Path, build: Path, timeout: float, params: d
         import nbformat
         import papermill as pm
 
-        from .html_export import export_html, write_atomic
+        from .atomic import write_atomic
+        from .html_export import export_html
 
         result["steps"]["worker_imports"] = time.monotonic() - t0
         warm.start()

@@ -8,12 +8,12 @@ row offset: the header row is searched for, and columns are recognised by their 
 from __future__ import annotations
 
 import re
-import unicodedata
 from pathlib import Path
 
 import pandas as pd
 
 from .errors import WorkbookFormatError
+from .fmt import fold
 
 SHEET_RE = re.compile(r"^\s*APL\s+(\d{4})\s*$", re.IGNORECASE)
 HEADER_SCAN_ROWS = 60
@@ -24,8 +24,8 @@ _APL_COLUMNS = [
     (re.compile(r"^apl aux medecins generalistes$"), "medecin_generaliste"),
     (re.compile(r"^apl aux (infirmieres|infirmiers)"), "infirmier"),
     (re.compile(r"^apl aux (masseurs|kinesitherapeutes)"), "masseur_kinesitherapeute"),
-    (re.compile(r"^apl aux sages?-femmes"), "sage_femme"),
-    (re.compile(r"^apl aux chirurgiens?-dentistes"), "chirurgien_dentiste"),
+    (re.compile(r"^apl aux sages? femmes"), "sage_femme"),
+    (re.compile(r"^apl aux chirurgiens? dentistes"), "chirurgien_dentiste"),
 ]
 UNITS = {
     "medecin_generaliste": "consultations/an/hab. std",
@@ -34,11 +34,7 @@ UNITS = {
 DEFAULT_UNIT = "ETP/100 000 hab. std"
 
 
-def _norm(text) -> str:
-    if text is None:
-        return ""
-    s = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
-    return re.sub(r"\s+", " ", s).strip().lower()
+_norm = fold  # headers compared in lower-case ASCII, punctuation folded to spaces
 
 
 def apl_sheets(path: Path) -> dict[int, str]:

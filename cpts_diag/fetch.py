@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 import socket
 import sys
@@ -31,6 +30,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from . import importers
+from .atomic import atomic_target, write_atomic
 from .config import data_roots, default_snapshot_dir
 from .errors import CptsDiagError, DataIntegrityError, DataNotInstalledError, OfflineError
 from .snapshot import SUMS_NAME, read_sums, sha256_file
@@ -372,19 +372,13 @@ BUILDERS: dict[str, Callable] = {
 
 
 def _atomic_write(obj, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.tmp-{os.getpid()}")
-    try:
+    with atomic_target(dst) as tmp:
         if isinstance(obj, Path):
             shutil.copyfile(obj, tmp)
         elif hasattr(obj, "geometry") and dst.suffix == ".geojson":
             obj.to_file(tmp, driver="GeoJSON", engine="pyogrio", layer=dst.stem, COORDINATE_PRECISION=5)
         else:
             obj.to_csv(tmp, index=False)
-        os.replace(tmp, dst)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _record(written: dict[str, Path], origin: dict[str, list[OfficialSource]],
@@ -403,11 +397,8 @@ def _record(written: dict[str, Path], origin: dict[str, list[OfficialSource]],
              "licence": s.licence, "download_sha256": sha256_file(downloads[s.id]),
              "verified_url": s.verified_url} for s in origin[rel]]}
     roots.tabular.mkdir(parents=True, exist_ok=True)
-    for path, text in [(sums_path, "".join(f"{d}  {r}\n" for r, d in sorted(sums.items()))),
-                       (prov_path, json.dumps(prov, ensure_ascii=False, indent=1) + "\n")]:
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+    write_atomic(sums_path, "".join(f"{d}  {r}\n" for r, d in sorted(sums.items())))
+    write_atomic(prov_path, json.dumps(prov, ensure_ascii=False, indent=1) + "\n")
 
 
 # --- entry point --------------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ cpts-diag is stored.
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 NNBSP = "\u202f"  # narrow no-break space: thousands separator and before % / units
@@ -26,6 +28,14 @@ SECRET = "secret statistique"
 
 __all__ = ["NNBSP", "ND", "SECRET", "is_missing", "fmt_number", "fmt_percent", "fmt_value",
            "fmt_signed"]
+
+
+def fold(text, sep: str = " ") -> str:
+    """Lower-case ASCII form of a French label (accents dropped, non-alphanumerics → ``sep``),
+    for matching headers and names and for file names."""
+    s = unicodedata.normalize("NFKD", "" if text is None else str(text))
+    s = s.encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", sep, s).strip(sep)
 
 
 def is_missing(x) -> bool:

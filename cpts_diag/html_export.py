@@ -92,15 +92,3 @@ def export_html(nb, *, title: str | None = None, check: bool = True) -> str:
                 + ". Correctif : n'affichez que des figures PNG et des cartes produites par "
                 "cpts_diag.maps/report (Leaflet intégré), et aucun chemin de fichier.")
     return page
-
-
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    if isinstance(data, str):
-        tmp.write_text(data, encoding="utf-8")
-    else:
-        tmp.write_bytes(data)
-    os.replace(tmp, path)

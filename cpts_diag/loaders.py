@@ -14,7 +14,7 @@ import pandas as pd
 from . import drees_xlsx
 from .errors import VintageError
 from .sources import get_source
-from .store import cached, source_path
+from .store import cached
 
 CODE_COLS = ("code_commune", "code_commune_cog2025", "code_commune_source", "dep", "reg",
              "epci_siren", "code", "CODGEO", "finess", "code_postal", "code_arrondissement",
@@ -139,10 +139,8 @@ def load_bpe_health(year: int = 2024) -> pd.DataFrame:
 
     A commune absent for a type has 0 of it (BPE lists only present equipment)."""
     def build(path):
-        df = _read_csv(path)
-        _, _, lab_path = source_path("bpe_typequ", year)
-        labels = _read_csv(lab_path)[["typequ", "libelle", "statut_libelle"]]
-        return df.merge(labels, on="typequ", how="left", validate="many_to_one")
+        labels = load_bpe_labels(year)[["typequ", "libelle", "statut_libelle"]]
+        return _read_csv(path).merge(labels, on="typequ", how="left", validate="many_to_one")
     return cached("bpe_sante", year, build)
 
 

@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 
 from . import maps
-from .fmt import NNBSP, SECRET, fmt_number, fmt_percent, fmt_value, is_missing
+from .atomic import write_atomic
+from .fmt import NNBSP, SECRET, fmt_number, fold, fmt_percent, fmt_value, is_missing
 
 ND = "n.d."
 GEO_SOURCE = "IGN, ADMIN EXPRESS COG (contours 2018 recodés au COG 2025)"
@@ -70,10 +71,7 @@ def _date_fr(s: str | None) -> str | None:
 
 
 def _slug(s: str) -> str:
-    import unicodedata
-
-    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "_", s).strip("_")
+    return fold(s, "_")
 
 
 def _compare_word(x, ref, tol: float = 0.02, more: str = "supérieur", less: str = "inférieur",
@@ -476,14 +474,11 @@ class Diagnostic:
         self.md(" ".join(s))
 
     def show_ageing_map(self):
-        g = self.geo
-        cl = maps.make_classes(g["ageing_index_2022"], scheme="quantiles", k=5, decimals=0,
+        cl = maps.make_classes(self.geo["ageing_index_2022"], scheme="quantiles", k=5, decimals=0,
                                cmap="YlOrRd")
-        fig = maps.choropleth(
-            g, "ageing_index_2022", title="Indice de vieillissement par commune, 2022",
-            legend_title="Personnes de 65 ans ou plus\npour 100 de moins de 20 ans", classes=cl,
-            source=self._map_source("ageing_index_2022"), context=self.context, towns=self.towns())
-        return self.show_figure(fig, "carte_indice_vieillissement")
+        return self._commune_map("ageing_index_2022", "Indice de vieillissement par commune, 2022",
+                                 "Personnes de 65 ans ou plus\npour 100 de moins de 20 ans", cl,
+                                 "carte_indice_vieillissement")
 
     def show_ageing_epci_table(self):
         ids = ["ageing_index_2022", "share_75p_2022", "share_80p_alone_2022"]
@@ -535,22 +530,24 @@ class Diagnostic:
                                   note="Évolutions en % par an (taux annuel moyen).")
 
     def show_growth_map(self):
-        g = self.geo
-        cl = maps.make_classes(g["pop_growth_2016_2022"], scheme="diverging", decimals=1, suffix=" %",
-                               cmap="RdBu")
-        fig = maps.choropleth(
-            g, "pop_growth_2016_2022", title="Évolution annuelle moyenne de la population, 2016-2022",
-            legend_title="Taux annuel moyen (% par an)", classes=cl,
-            source=self._map_source("pop_growth_2016_2022"), context=self.context, towns=self.towns())
-        return self.show_figure(fig, "carte_evolution_population")
+        cl = maps.make_classes(self.geo["pop_growth_2016_2022"], scheme="diverging", decimals=1,
+                               suffix=" %", cmap="RdBu")
+        return self._commune_map("pop_growth_2016_2022",
+                                 "Évolution annuelle moyenne de la population, 2016-2022",
+                                 "Taux annuel moyen (% par an)", cl, "carte_evolution_population")
 
     def show_density_map(self):
-        g = self.geo
-        cl = maps.make_classes(g["density_2022"], scheme="quantiles", k=5, decimals=0, cmap="PuBu")
+        cl = maps.make_classes(self.geo["density_2022"], scheme="quantiles", k=5, decimals=0, cmap="PuBu")
+        return self._commune_map("density_2022", "Densité de population, 2022", "Habitants par km²", cl,
+                                 "carte_densite")
+
+    def _commune_map(self, column, title, legend_title, classes, name, source_id=None, note=None):
+        """Choropleth of one commune column with the CPTS outline, context, towns and source."""
         fig = maps.choropleth(
-            g, "density_2022", title="Densité de population, 2022", legend_title="Habitants par km²",
-            classes=cl, source=self._map_source("density_2022"), context=self.context, towns=self.towns())
-        return self.show_figure(fig, "carte_densite")
+            self.geo, column, title=title, legend_title=legend_title, classes=classes,
+            source=self._map_source(source_id or column), context=self.context, towns=self.towns(),
+            note=note)
+        return self.show_figure(fig, name)
 
     # === 3. Socio-économie ==========================================================================
     SOCIO_IDS = ["unemployment_1564_2022", "poverty_rate_2021", "median_income_2021",
@@ -675,15 +672,11 @@ class Diagnostic:
         self.md(" ".join(s))
 
     def _apl_map(self, column, title, name, source_id):
-        g = self.geo
-        fig = maps.choropleth(
-            g, column, title=title,
-            legend_title="APL (consultations par an\net par habitant standardisé)",
-            classes=maps.make_classes(g[column], scheme="apl_mg"),
-            source=self._map_source(source_id), context=self.context, towns=self.towns(),
+        return self._commune_map(
+            column, title, "APL (consultations par an\net par habitant standardisé)",
+            maps.make_classes(self.geo[column], scheme="apl_mg"), name, source_id=source_id,
             note="Classes officielles : 2,5 et 4 consultations par an et par habitant standardisé "
                  "(2,5 : seuil de sous-densité de la Drees).")
-        return self.show_figure(fig, name)
 
     def show_apl_gp_map(self):
         y = self.apl_year
@@ -1030,8 +1023,6 @@ def grouped_bars(categories: list[str], series: list[tuple[str, np.ndarray]], *,
 # --- files ------------------------------------------------------------------------------------------------
 
 def _write_bytes(path: Path, data: bytes) -> None:
-    from .html_export import write_atomic
-
     write_atomic(path, data)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from .atomic import atomic_target
 from .config import DataRoots, data_roots
 from .errors import DataIntegrityError, DataNotInstalledError
 from .sources import SOURCES
@@ -50,15 +51,11 @@ def reference_sums(roots: DataRoots | None = None) -> dict[str, str]:
 
 
 def _atomic_copy(src: Path, dst: Path, link: bool) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.tmp-{os.getpid()}")
-    if tmp.exists() or tmp.is_symlink():
-        tmp.unlink()
-    if link:
-        os.symlink(src.resolve(), tmp)
-    else:
-        shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
+    with atomic_target(dst) as tmp:
+        if link:
+            os.symlink(src.resolve(), tmp)
+        else:
+            shutil.copyfile(src, tmp)
 
 
 def install_snapshot(src: Path, roots: DataRoots | None = None, link: bool = False,

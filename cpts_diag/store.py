@@ -7,12 +7,12 @@ keeps its size and modification time. Frames are also kept in memory for the ses
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Callable
 
 import pandas as pd
 
+from .atomic import atomic_target, write_atomic
 from .config import data_roots
 from .errors import DataIntegrityError, DataNotInstalledError
 from .snapshot import reference_sums, sha256_file
@@ -117,15 +117,11 @@ def _read_parquet(pq: Path, geo: bool) -> pd.DataFrame:
 
 def _write_cache(df: pd.DataFrame, pq: Path, meta: Path, stamp: dict, geo: bool) -> None:
     try:
-        pq.parent.mkdir(parents=True, exist_ok=True)
-        tmp = pq.with_name(f".{pq.name}.tmp-{os.getpid()}")
         df = df.copy(deep=False)
         df.attrs = {}
-        df.to_parquet(tmp, index=False)
-        os.replace(tmp, pq)
-        tmp_meta = meta.with_name(f".{meta.name}.tmp-{os.getpid()}")
-        tmp_meta.write_text(json.dumps(stamp))
-        os.replace(tmp_meta, meta)
+        with atomic_target(pq) as tmp:
+            df.to_parquet(tmp, index=False)
+        write_atomic(meta, json.dumps(stamp))
     except OSError:
         pass  # a read-only cache folder only costs speed
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 import datetime as _dt
 import difflib
 import re
-import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +36,7 @@ import yaml
 
 from .config import data_roots
 from .errors import TerritoryError
+from .fmt import fold
 
 __all__ = ["Territory", "known_cpts", "perimeter_files", "perimeters_report", "resolve_members",
            "COMMUNE_FRAME_COLUMNS"]
@@ -291,8 +291,7 @@ def _norm_codes(vals: list, kind: str, where: str) -> list[str]:
 # --- validation of codes (pure: frames in, codes out) --------------------------------------------
 
 def _simplify(s: str) -> str:
-    s = unicodedata.normalize("NFKD", str(s)).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", " ", s).strip()
+    return fold(s)
 
 
 def _suggest_communes(value: str, com: pd.DataFrame, n: int = 5) -> str:

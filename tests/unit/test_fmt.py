@@ -71,3 +71,12 @@ def test_no_plain_space_anywhere():
 
 def test_inf():
     assert fmt_number(math.inf) == "∞"
+
+
+def test_fold_for_matching_and_file_names():
+    from cpts_diag.fmt import fold
+
+    assert fold("APL aux sages-femmes") == "apl aux sages femmes"
+    assert fold("  Population standardisée 2021 ") == "population standardisee 2021"
+    assert fold("Saint-Étienne Métropole", "_") == "saint_etienne_metropole"
+    assert fold(None) == ""
