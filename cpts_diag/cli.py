@@ -1,4 +1,5 @@
-"""Command line: ``cpts-diag data install|fetch|status``, ``perimeters``, ``indicators``, ``report``."""
+"""Command line: ``cpts-diag data install|fetch|status``, ``perimeters``, ``indicators``, ``report``,
+``scenario``."""
 from __future__ import annotations
 
 import argparse
@@ -75,8 +76,63 @@ def _cmd_indicators(args) -> int:
 def _cmd_report(args) -> int:
     from .batch import run_batch
 
+    params = None
+    if args.scenario:
+        from .scenario import ScenarioSpec
+
+        path = Path(args.scenario).resolve()
+        ScenarioSpec.from_yaml(path)  # fail now, not in every notebook
+        params = {"scenario": str(path)}
     return run_batch(args.cpts_ids, all_=args.all, jobs=args.jobs, out=args.out,
-                     timeout=args.timeout)
+                     timeout=args.timeout, parameters=params)
+
+
+def _gp_changes(items: list[str] | None, flag: str) -> dict[str, float]:
+    from .errors import APLInputError
+
+    out: dict[str, float] = {}
+    for it in items or []:
+        code, sep, n = it.partition(":")
+        if not sep:
+            raise APLInputError(f"{flag} {it!r}: expected CODE:NUMBER, e.g. {flag} 42187:3")
+        try:
+            out[code.strip()] = out.get(code.strip(), 0.0) + float(n.replace(",", "."))
+        except ValueError:
+            raise APLInputError(f"{flag} {it!r}: {n!r} is not a number of GPs") from None
+    return out
+
+
+def _cmd_scenario(args) -> int:
+    from .scenario import ScenarioSpec, run_spec
+
+    if args.spec:
+        spec = ScenarioSpec.from_yaml(args.spec)
+        if args.remove or args.add or args.retire_age is not None:
+            print("cpts-diag: --spec donné : --remove, --add et --retire-age sont ignorés.",
+                  file=sys.stderr)
+    else:
+        spec = ScenarioSpec.from_mapping(
+            {"title": args.title, "remove_gps": _gp_changes(args.remove, "--remove"),
+             "add_gps": _gp_changes(args.add, "--add"), "retire_age": args.retire_age,
+             "supply": args.supply, "travel_times": args.od, "year": args.year}, where="options")
+    if args.od and args.spec:
+        spec.travel_times = args.od
+    if args.supply and args.spec:
+        spec.supply = args.supply
+    res = run_spec(args.cpts_id, spec)
+    print(res.summary_text())
+    n = min(args.top, len(res.communes))
+    if n:
+        from .fmt import fmt_number
+
+        print(f"\nCommunes les plus touchées (APL publiée → après, variation) :")
+        for _, r in res.communes.head(n).iterrows():
+            print(f"  {r['code_commune']} {r['nom']:<32} {fmt_number(r['apl_publiee'], 2):>6} → "
+                  f"{fmt_number(r['apl_publiee_apres'], 2):>6}  ({fmt_number(r['variation'], 3, signed=True)})")
+    if args.out:
+        paths = res.save(args.out)
+        print("\nÉcrit : " + ", ".join(str(p) for p in paths.values()))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,7 +167,26 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--jobs", type=int, default=1)
     rep.add_argument("--out", default=None, help="output folder (default outputs/)")
     rep.add_argument("--timeout", type=int, default=600, help="seconds per notebook")
+    rep.add_argument("--scenario", metavar="FILE.yaml",
+                     help="add the section « Scénario » (4.6) from a scenario YAML file")
     rep.set_defaults(func=_cmd_report)
+
+    sc = sub.add_parser("scenario", help="simulate GP departures / arrivals and their effect on the APL")
+    sc.add_argument("cpts_id")
+    sc.add_argument("--remove", action="append", metavar="CODE:N",
+                    help="N GPs leave commune CODE (repeatable), e.g. --remove 42187:3")
+    sc.add_argument("--add", action="append", metavar="CODE:N",
+                    help="N GPs arrive in commune CODE (repeatable), e.g. --add 42184:2")
+    sc.add_argument("--retire-age", type=float, default=None,
+                    help="every GP of this age or older leaves (needs --supply with an 'age' column)")
+    sc.add_argument("--supply", help="supply CSV: code_commune, medecins, activite, age, centre_de_sante")
+    sc.add_argument("--od", help="travel-time CSV: origin, destination, minutes")
+    sc.add_argument("--spec", help="scenario YAML file (title, remove_gps, add_gps, …)")
+    sc.add_argument("--title", default="", help="title of the scenario (French)")
+    sc.add_argument("--year", type=int, default=2023, help="APL vintage (parameters and published APL)")
+    sc.add_argument("--top", type=int, default=10, help="communes listed (most affected first)")
+    sc.add_argument("--out", help="folder for the CSV tables, summary and map")
+    sc.set_defaults(func=_cmd_scenario)
     return p
 
 

@@ -32,3 +32,7 @@ class HarmonisationError(CptsDiagError, ValueError):
 
 class TerritoryError(CptsDiagError, ValueError):
     """A perimeter is invalid (unknown or duplicate code, empty, unknown CPTS, bad YAML)."""
+
+
+class APLInputError(CptsDiagError, ValueError):
+    """An input of the APL engine (travel times, supply, scenario, parameters) is invalid."""

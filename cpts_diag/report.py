@@ -803,6 +803,50 @@ class Diagnostic:
                 "lire sa valeur. Les communes hachurées ou grises n'ont pas de donnée.")
         return self._html(maps.iframe_html(m, height=height))
 
+    # === 4.6 Scénarios (off by default) ===============================================================
+    def show_scenario(self, spec=None):
+        """Section « 4.6 Scénarios » when ``spec`` is given (the notebook parameter ``scenario``):
+        a mapping (``title``, ``remove_gps``, ``add_gps``, ``retire_age``, ``supply``,
+        ``travel_times``) or the path of a scenario YAML file. ``None`` (default): nothing shown."""
+        if spec in (None, "", {}):
+            return None
+        from .scenario import ScenarioSpec, describe_changes, run_spec
+
+        if isinstance(spec, (str, Path)):
+            spec = ScenarioSpec.from_yaml(spec)
+        elif not isinstance(spec, ScenarioSpec):
+            spec = ScenarioSpec.from_mapping(spec, where="paramètre scenario")
+        res = run_spec(self.territory, spec)
+        self.md("### 4.6 Scénario : simulation de l'accessibilité aux médecins généralistes\n\n"
+                "Que deviendrait l'APL si des médecins partaient ou si un cabinet ouvrait ? cpts-diag "
+                "recalcule l'APL de toutes les communes de France métropolitaine avant et après le "
+                "changement (méthode de la Drees : offre de chaque commune rapportée à la demande "
+                "qu'elle attire à moins de 20 minutes, pondérée par la distance). L'écart simulé est "
+                "ajouté à l'APL publiée par la Drees. Il s'agit d'une hypothèse, pas d'une prévision.")
+        self.md(res.summary_text())
+        self.show_figure(res.figure(self.geo, self.context), "carte_scenario")
+        top = res.communes.head(15)
+        df = pd.DataFrame({
+            "Commune": top["nom"], "Population": top["population"],
+            "Médecins avant": top["medecins_avant"], "Médecins après": top["medecins_apres"],
+            f"APL publiée {spec.year}": top["apl_publiee"], "APL après scénario": top["apl_publiee_apres"],
+            "Variation simulée": top["variation"]})
+        src = (f"Drees, APL {spec.year} ; calcul cpts-diag (moteur APL) ; {res.sources['supply']}")
+        self.show_table(df, "scenario_communes",
+                        f"Communes les plus touchées — {spec.title or describe_changes(res.changes)}",
+                        src, decimals={"Population": 0, "Médecins avant": 0, "Médecins après": 0,
+                                       f"APL publiée {spec.year}": 2, "APL après scénario": 2,
+                                       "Variation simulée": 3})
+        if len(res.outside):
+            o = res.outside.head(15)
+            df = pd.DataFrame({"Commune": o["nom"], "Département": o["dep"], "Population": o["population"],
+                               f"APL publiée {spec.year}": o["apl_publiee"],
+                               "APL après scénario": o["apl_publiee_apres"], "Variation simulée": o["variation"]})
+            self.show_table(df, "scenario_hors_cpts", "Communes hors CPTS dont l'APL varie aussi", src,
+                            decimals={"Population": 0, f"APL publiée {spec.year}": 2,
+                                      "APL après scénario": 2, "Variation simulée": 3})
+        return None
+
     # === 5. Sources ===================================================================================
     def sources_frame(self) -> pd.DataFrame:
         from .sources import SOURCES

@@ -1,0 +1,425 @@
+"""Inputs of the APL engine, each pluggable: travel times, demand, supply; and the thin model class.
+
+* Travel times — :class:`TravelTimes` (origin, destination, minutes on an index of COG 2025 codes):
+  from a user CSV (:func:`read_travel_times`, e.g. OSRM or INSEE Metric output) or, by default,
+  from commune representative points (:func:`default_travel_times`: straight-line distance ×
+  detour ÷ speed, self pair 0).
+* Demand — standardised population: DREES ``pop_std`` of the APL vintage
+  (:func:`demand_pop_std`), or computed from RP population by age with the DREES age weights
+  (:func:`demand_from_ages`).
+* Supply — activity per commune: BPE 2024 GP counts × the calibrated activity per GP
+  (:func:`supply_from_bpe`), or a user table (:func:`read_supply`).
+
+:class:`APLModel` builds the sparse weight matrix once and computes the APL of any supply vector
+with :func:`cpts_diag.apl_engine.e2sfca`.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import apl_engine
+from .apl_params import APLParameters, TravelModel, load_parameters
+from .errors import APLInputError
+
+__all__ = ["TravelTimes", "commune_points", "default_travel_times", "read_travel_times",
+           "demand_pop_std", "demand_from_ages", "supply_from_bpe", "read_supply", "SupplyTable",
+           "APLModel", "default_model", "harmonise_codes", "metro_codes"]
+
+AGE_COLUMNS = {  # load_population(2022) columns → age band [lo, hi)
+    "pop_0_14": (0, 15), "pop_15_24": (15, 25), "pop_25_54": (25, 55), "pop_55_64": (55, 65),
+    "pop_65_79": (65, 80), "pop_80p": (80, None)}
+
+
+# --- travel times -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TravelTimes:
+    """Origin–destination travel times (minutes) on an index of COG 2025 commune codes.
+
+    ``origin``, ``dest`` are positions in ``codes``; one row per pair; a pair absent is out of reach.
+    ``source`` says where the times come from (printed under figures). The builders of this module
+    keep the pairs sorted by (origin, destination), which lets the engine build its sparse matrix
+    without sorting (:func:`sorted_pairs`).
+    """
+
+    codes: np.ndarray
+    origin: np.ndarray
+    dest: np.ndarray
+    minutes: np.ndarray
+    source: str
+
+    def __post_init__(self):
+        if not (len(self.origin) == len(self.dest) == len(self.minutes)):
+            raise APLInputError("origin, dest and minutes must have the same length")
+
+    @property
+    def n(self) -> int:
+        return len(self.codes)
+
+    def within(self, max_minutes: float) -> "TravelTimes":
+        """The pairs of at most ``max_minutes``."""
+        k = self.minutes <= max_minutes
+        return TravelTimes(self.codes, self.origin[k], self.dest[k], self.minutes[k], self.source)
+
+    def to_frame(self) -> pd.DataFrame:
+        """``origin``, ``destination`` (codes) and ``minutes``, one row per pair."""
+        return pd.DataFrame({"origin": self.codes[self.origin], "destination": self.codes[self.dest],
+                             "minutes": self.minutes})
+
+
+def sorted_pairs(codes, origin, dest, minutes, source: str) -> TravelTimes:
+    """A :class:`TravelTimes` with its pairs sorted by (origin, destination)."""
+    order = np.lexsort((dest, origin))
+    return TravelTimes(np.asarray(codes), np.asarray(origin, dtype=np.int32)[order],
+                       np.asarray(dest, dtype=np.int32)[order],
+                       np.asarray(minutes, dtype=float)[order], source)
+
+
+@lru_cache(maxsize=2)
+def commune_points(cog: int = 2025) -> pd.DataFrame:
+    """Representative point of every metropolitan commune (Lambert-93 metres): ``x``, ``y``.
+
+    ``geometry.representative_point()`` of the COG polygons of ``geo/communes_metro.geojson``: a
+    point guaranteed inside the commune (not its town hall, which the open data do not give).
+    """
+    from .loaders import load_commune_polygons, to_lambert93
+
+    gdf = to_lambert93(load_commune_polygons(cog, detail="metro"))
+    pts = gdf.geometry.representative_point()
+    out = pd.DataFrame({"x": pts.x.to_numpy(), "y": pts.y.to_numpy()},
+                       index=pd.Index(gdf["code_commune"].astype(str).to_numpy(), name="code_commune"))
+    return out.sort_index()
+
+
+def metro_codes(cog: int = 2025) -> np.ndarray:
+    """The engine's default universe: the COG 2025 communes of metropolitan France (sorted)."""
+    return commune_points(cog).index.to_numpy()
+
+
+def default_travel_times(model: TravelModel | None = None, max_minutes: float = 20.0,
+                         points: pd.DataFrame | None = None) -> TravelTimes:
+    """Travel times from representative points: km × detour ÷ speed × 60, self pair 0.
+
+    Only pairs within ``max_minutes`` are kept (the others weigh 0). ``points``: ``x``, ``y`` in
+    metres indexed by commune code (default: :func:`commune_points`).
+    """
+    from scipy.spatial import cKDTree
+
+    model = model or load_parameters().travel
+    pts = commune_points() if points is None else points
+    xy = pts[["x", "y"]].to_numpy(dtype=float)
+    n = len(xy)
+    radius_m = model.km_for(max_minutes) * 1000.0
+    pairs = cKDTree(xy).query_pairs(radius_m, output_type="ndarray")
+    dist_km = np.hypot(*(xy[pairs[:, 0]] - xy[pairs[:, 1]]).T) / 1000.0
+    minutes = model.minutes(dist_km)
+    idx = np.arange(n)
+    origin = np.concatenate([idx, pairs[:, 0], pairs[:, 1]]).astype(np.int32)
+    dest = np.concatenate([idx, pairs[:, 1], pairs[:, 0]]).astype(np.int32)
+    mins = np.concatenate([np.zeros(n), minutes, minutes])
+    keep = mins <= max_minutes
+    src = (f"temps de trajet estimés : distance à vol d'oiseau entre points représentatifs des "
+           f"communes × {model.detour:.2f} ÷ {model.speed_kmh:.0f} km/h".replace(".", ","))
+    return sorted_pairs(pts.index.to_numpy(), origin[keep], dest[keep], mins[keep], src)
+
+
+def harmonise_codes(codes: pd.Series, universe: np.ndarray, what: str) -> pd.Series:
+    """Map commune codes to the universe (COG 2025), through the passage table for old codes.
+
+    Merged or renumbered communes and arrondissements municipaux are recoded with a warning;
+    unknown codes raise :class:`APLInputError` naming them.
+    """
+    from .loaders import load_passage
+
+    codes = codes.astype(str).str.strip().str.zfill(5)
+    known = pd.Index(universe)
+    bad = ~codes.isin(known)
+    if not bad.any():
+        return codes
+    passage = load_passage().set_index("code_commune_source")["code_commune_cog2025"]
+    mapped = codes[bad].map(passage)
+    unknown = sorted(set(codes[bad][mapped.isna() | ~mapped.isin(known)]))
+    if unknown:
+        raise APLInputError(
+            f"{what}: {len(unknown)} commune code(s) unknown in COG 2025 metropolitan France: "
+            f"{', '.join(unknown[:8])}{' …' if len(unknown) > 8 else ''}. Fix: use 5-character INSEE "
+            "codes (keep leading zeros, read the column as text); DROM are not covered.")
+    old = sorted(set(codes[bad]))
+    warnings.warn(f"{what}: {len(old)} former commune code(s) recoded to COG 2025 "
+                  f"({', '.join(old[:5])}{' …' if len(old) > 5 else ''})", stacklevel=3)
+    out = codes.copy()
+    out[bad] = mapped
+    return out
+
+
+def _read_table(path_or_frame, what: str) -> pd.DataFrame:
+    """A user CSV (comma- or semicolon-separated, UTF-8) read as text, or a copy of a DataFrame."""
+    if isinstance(path_or_frame, pd.DataFrame):
+        return path_or_frame.copy()
+    path = Path(path_or_frame)
+    if not path.is_file():
+        raise APLInputError(f"{what}: file not found: {path}")
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            header = fh.readline()
+    except UnicodeDecodeError as exc:
+        raise APLInputError(f"{what}: {path.name} is not UTF-8 text; save it as CSV UTF-8") from exc
+    if not header.strip():
+        raise APLInputError(f"{what}: {path.name} is empty; expected a header row and data rows")
+    sep = ";" if header.count(";") > header.count(",") else ","
+    try:
+        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""],
+                           encoding="utf-8-sig")
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise APLInputError(f"{what}: {path.name} is not a readable CSV ({exc})") from exc
+
+
+def _numeric(df: pd.DataFrame, col: str, what: str) -> pd.Series:
+    """A numeric column; text accepts a decimal comma and spaces as thousands separators."""
+    raw = df[col]
+    if pd.api.types.is_numeric_dtype(raw):
+        s = pd.to_numeric(raw, errors="coerce")
+    else:
+        txt = raw.astype("string").str.strip().str.replace(",", ".", regex=False)
+        txt = txt.str.replace("\u202f", "", regex=False).str.replace(" ", "", regex=False)
+        s = pd.to_numeric(txt, errors="coerce")
+    s = s.where(raw.notna())
+    bad = raw.notna() & s.isna()
+    if bad.any():
+        raise APLInputError(f"{what}: column {col!r} has {int(bad.sum())} non-numeric value(s), "
+                            f"e.g. {raw[bad].iloc[0]!r} (line {int(np.flatnonzero(bad)[0]) + 2})")
+    return s.astype(float)
+
+
+def read_travel_times(path_or_frame, universe: np.ndarray | None = None,
+                      max_minutes: float | None = 20.0) -> TravelTimes:
+    """User origin–destination table → :class:`TravelTimes` on ``universe`` (default: metro COG 2025).
+
+    CSV (comma or semicolon) with columns ``origin``, ``destination``, ``minutes`` (origin = where
+    people live, destination = where the GPs practise; times need not be symmetric). Old codes are
+    recoded to COG 2025 (keeping the shortest time when several pairs merge); a missing self pair
+    gets 0 minutes; pairs beyond ``max_minutes`` are dropped (they weigh 0).
+    """
+    what = "travel-time table"
+    df = _read_table(path_or_frame, what)
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    need = ["origin", "destination", "minutes"]
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise APLInputError(f"{what}: missing column(s) {missing}; expected {need} "
+                            f"(found {list(df.columns)})")
+    if df.empty:
+        raise APLInputError(f"{what}: no rows")
+    universe = metro_codes() if universe is None else np.asarray(universe)
+    minutes = _numeric(df, "minutes", what)
+    if minutes.isna().any():
+        raise APLInputError(f"{what}: {int(minutes.isna().sum())} empty travel time(s); "
+                            "drop the pairs that are out of reach instead")
+    if (minutes < 0).any():
+        raise APLInputError(f"{what}: {int((minutes < 0).sum())} negative travel time(s)")
+    o = harmonise_codes(df["origin"], universe, what)
+    d = harmonise_codes(df["destination"], universe, what)
+    t = pd.DataFrame({"o": o.to_numpy(), "d": d.to_numpy(), "m": minutes.to_numpy()})
+    n_rows = len(t)
+    t = t.groupby(["o", "d"], sort=False, as_index=False)["m"].min()
+    if len(t) < n_rows:
+        warnings.warn(f"{what}: {n_rows - len(t)} duplicate pair(s) after recoding; the shortest "
+                      "time of each pair is kept", stacklevel=2)
+    pos = pd.Index(universe)
+    oi = pos.get_indexer(t["o"]).astype(np.int32)
+    di = pos.get_indexer(t["d"]).astype(np.int32)
+    mins = t["m"].to_numpy(dtype=float)
+    present = set(t.loc[t["o"] == t["d"], "o"])
+    missing_self = np.array([i for i, c in enumerate(universe) if c not in present], dtype=np.int32)
+    oi = np.concatenate([oi, missing_self])
+    di = np.concatenate([di, missing_self])
+    mins = np.concatenate([mins, np.zeros(len(missing_self))])
+    if max_minutes is not None:
+        keep = mins <= max_minutes
+        oi, di, mins = oi[keep], di[keep], mins[keep]
+    name = Path(str(path_or_frame)).name if not isinstance(path_or_frame, pd.DataFrame) else None
+    src = f"temps de trajet fournis ({name})" if name else "temps de trajet fournis"
+    return sorted_pairs(universe, oi, di, mins, src)
+
+
+# --- demand -------------------------------------------------------------------------------------
+
+def demand_pop_std(year: int = 2023) -> pd.DataFrame:
+    """DREES standardised population of APL vintage ``year`` on COG 2025 codes.
+
+    Columns ``pop_std`` and ``pop_tot`` (DREES total population, 2021 for APL 2023), summed over
+    the published codes of each COG 2025 commune (arrondissements, merged communes).
+    """
+    from .loaders import load_apl
+
+    apl = load_apl(year, "medecin_generaliste")
+    out = apl.groupby("code_commune_cog2025")[["pop_std", "pop_tot"]].sum(min_count=1)
+    out.index.name = "code_commune"
+    out.attrs["source"] = {**apl.attrs.get("source", {}),
+                           "label": f"DREES, population standardisée de l'APL {year}"}
+    return out
+
+
+def demand_from_ages(year: int = 2023, population_year: int = 2022) -> pd.DataFrame:
+    """Standardised population computed from RP population by age with the DREES age weights.
+
+    The RP table has six age groups; each group's weight is the mean of the 5-year DREES weights it
+    covers (:func:`cpts_diag.apl_engine.band_weights`). Columns ``pop_std`` and ``pop_tot``
+    (= RP ``pop_<population_year>``). A commune with a missing age group gets a missing ``pop_std``.
+    """
+    from .loaders import load_population
+
+    params = load_parameters(year)
+    pop = load_population(population_year).set_index("code_commune")
+    w = apl_engine.band_weights(params.age_band_lower, params.age_weights, list(AGE_COLUMNS.values()))
+    std = apl_engine.standardise_population(pop[list(AGE_COLUMNS)].to_numpy(dtype=float), w)
+    out = pd.DataFrame({"pop_std": std, "pop_tot": pop[f"pop_{population_year}"].astype(float)},
+                       index=pop.index)
+    out.attrs["source"] = {"label": f"INSEE RP {population_year} par âge × poids d'âge DREES {year}"}
+    return out
+
+
+# --- supply -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SupplyTable:
+    """GP supply, one row per group of GPs: ``code_commune``, ``medecins``, ``activite`` (counted
+    activity per GP, caps applied), ``age`` (may be missing). ``source`` for figures."""
+
+    rows: pd.DataFrame
+    source: str
+
+    def activity_by_commune(self) -> pd.Series:
+        r = self.rows
+        return (r["medecins"] * r["activite"]).groupby(r["code_commune"]).sum()
+
+    def gps_by_commune(self) -> pd.Series:
+        return self.rows.groupby("code_commune")["medecins"].sum()
+
+    def without_age(self, min_age: float) -> "SupplyTable":
+        """The supply after every GP aged ``min_age`` or more has left (ages must be known)."""
+        r = self.rows
+        if r["age"].isna().any():
+            raise APLInputError(
+                f"{int(r['age'].isna().sum())} supply row(s) have no age, so a departure by age "
+                "cannot be simulated. Fix: give a supply table with an 'age' column for every row "
+                "(ages of GPs are not in the open data).")
+        return SupplyTable(r[r["age"] < min_age].reset_index(drop=True), self.source)
+
+
+def supply_from_bpe(params: APLParameters | None = None,
+                    universe: np.ndarray | None = None) -> SupplyTable:
+    """BPE GP practice addresses per commune × the calibrated activity per GP.
+
+    Only communes of ``universe`` (default: metropolitan France; the DROM have no polygons here).
+    """
+    from .loaders import load_bpe_health
+
+    params = params or load_parameters()
+    universe = metro_codes() if universe is None else np.asarray(universe)
+    bpe = load_bpe_health(params.bpe_year)
+    bpe = bpe[(bpe["typequ"] == params.bpe_typequ) & bpe["code_commune"].isin(universe)]
+    g = bpe.groupby("code_commune")["nb"].sum()
+    rows = pd.DataFrame({"code_commune": g.index.astype(str), "medecins": g.to_numpy(dtype=float),
+                         "activite": params.activity_per_gp, "age": np.nan})
+    act = f"{params.activity_per_gp:,.0f}".replace(",", "\u202f")
+    src = (f"INSEE BPE {params.bpe_year} ({params.bpe_typequ}, médecins généralistes) × {act} "
+           "consultations par médecin et par an")
+    return SupplyTable(rows, src)
+
+
+def read_supply(path_or_frame, params: APLParameters | None = None,
+                universe: np.ndarray | None = None) -> SupplyTable:
+    """User supply table → :class:`SupplyTable`.
+
+    CSV columns: ``code_commune`` (required); ``medecins`` (number of GPs in the row, default 1);
+    ``activite`` (consultations + visits per year of EACH GP of the row, before the DREES caps;
+    empty → the calibrated default activity); ``age`` (optional, years); ``centre_de_sante``
+    (optional 0/1: the DREES caps are not applied to centres de santé).
+    """
+    what = "supply table"
+    params = params or load_parameters()
+    df = _read_table(path_or_frame, what)
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    if "code_commune" not in df.columns:
+        raise APLInputError(f"{what}: column 'code_commune' is required (found {list(df.columns)})")
+    if not ({"medecins", "activite"} & set(df.columns)):
+        raise APLInputError(f"{what}: give a 'medecins' (count) or an 'activite' column")
+    if df.empty:
+        raise APLInputError(f"{what}: no rows")
+    universe = metro_codes() if universe is None else np.asarray(universe)
+    codes = harmonise_codes(df["code_commune"], universe, what)
+    n = _numeric(df, "medecins", what).fillna(1.0) if "medecins" in df else pd.Series(1.0, df.index)
+    if (n < 0).any():
+        raise APLInputError(f"{what}: negative number of GPs")
+    acts = _numeric(df, "activite", what) if "activite" in df else pd.Series(np.nan, df.index)
+    centre = (_numeric(df, "centre_de_sante", what).fillna(0) > 0) if "centre_de_sante" in df \
+        else pd.Series(False, df.index)
+    capped = pd.Series(apl_engine.cap_activity(acts.to_numpy(), params.zero_up_to, params.floor,
+                                               params.cap), index=df.index)
+    counted = capped.where(~centre, acts).fillna(params.activity_per_gp)
+    age = _numeric(df, "age", what) if "age" in df else pd.Series(np.nan, df.index)
+    rows = pd.DataFrame({"code_commune": codes.to_numpy(), "medecins": n.to_numpy(),
+                         "activite": counted.to_numpy(), "age": age.to_numpy()})
+    name = Path(str(path_or_frame)).name if not isinstance(path_or_frame, pd.DataFrame) else None
+    return SupplyTable(rows, f"offre fournie ({name})" if name else "offre fournie")
+
+
+# --- the model ----------------------------------------------------------------------------------
+
+class APLModel:
+    """Travel times + demand + parameters; computes the APL of any supply.
+
+    The sparse weight matrix is built once; :meth:`compute` costs two sparse products.
+    Communes of the universe without demand (absent from the demand table or missing) count as 0
+    demand and are listed in ``missing_demand``; their own APL is still computed.
+    """
+
+    def __init__(self, travel_times: TravelTimes, demand: pd.DataFrame, params: APLParameters):
+        self.params = params
+        self.travel_times = travel_times
+        self.codes = travel_times.codes
+        self.index = pd.Index(self.codes, name="code_commune")
+        w = apl_engine.step_weights(travel_times.minutes, params.upper_minutes, params.decay_weights)
+        self.W = apl_engine.weight_matrix(travel_times.origin, travel_times.dest, w,
+                                          len(self.codes), len(self.codes))
+        d = demand.reindex(self.index)
+        self.missing_demand = list(d.index[d["pop_std"].isna()])
+        self.demand = d["pop_std"].fillna(0.0).to_numpy(dtype=float)
+        self.population = d["pop_tot"]
+        self.demand_source = demand.attrs.get("source", {}).get("label", "")
+
+    def supply_vector(self, supply: SupplyTable | pd.Series) -> np.ndarray:
+        s = supply.activity_by_commune() if isinstance(supply, SupplyTable) else supply
+        outside = s.index.difference(self.index)
+        if len(outside):
+            raise APLInputError(f"supply in {len(outside)} commune(s) outside the travel-time "
+                                f"universe: {', '.join(map(str, outside[:8]))}")
+        return s.reindex(self.index).fillna(0.0).to_numpy(dtype=float)
+
+    def compute(self, supply: SupplyTable | pd.Series) -> pd.Series:
+        """APL per commune of the universe (``consultations/an/hab. std`` for GPs)."""
+        res = apl_engine.e2sfca(self.W, self.demand, self.supply_vector(supply))
+        out = pd.Series(res.apl, index=self.index, name="apl")
+        out.attrs["unreached_supply"] = res.unreached_supply
+        return out
+
+
+@lru_cache(maxsize=4)
+def default_model(year: int = 2023, demand: str = "pop_std") -> APLModel:
+    """The default model: metropolitan communes, travel times from points, DREES demand.
+
+    ``demand="pop_std"`` (DREES standardised population of the vintage) or ``"ages"`` (RP 2022
+    population by age × DREES age weights).
+    """
+    params = load_parameters(year)
+    if demand not in ("pop_std", "ages"):
+        raise APLInputError(f"demand must be 'pop_std' or 'ages', not {demand!r}")
+    dem = demand_pop_std(year) if demand == "pop_std" else demand_from_ages(year)
+    return APLModel(default_travel_times(params.travel, params.max_minutes), dem, params)

@@ -1,0 +1,135 @@
+"""APL parameters as versioned data: the DREES parameters and cpts-diag's default-input model.
+
+Read from ``apl_parameters.yaml`` (package data, ``yaml.safe_load``). DREES values come from the
+« Paramètres » sheet of the original workbook; the ``model`` values (travel-time speed and detour,
+activity per GP) are cpts-diag's own, tuned by ``bench/apl_validation.py``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+from .errors import APLInputError, VintageError
+
+__all__ = ["APLParameters", "TravelModel", "load_parameters", "PROFESSIONS"]
+
+PROFESSIONS = ("medecin_generaliste",)
+
+
+@dataclass(frozen=True)
+class TravelModel:
+    """Default travel times: straight-line km × ``detour`` ÷ ``speed_kmh`` × 60 (self pair 0)."""
+
+    detour: float
+    speed_kmh: float
+    tuned_on: str = ""
+
+    def minutes(self, km):
+        return km * self.detour / self.speed_kmh * 60.0
+
+    def km_for(self, minutes: float) -> float:
+        """Straight-line distance reached in ``minutes``."""
+        return minutes / 60.0 * self.speed_kmh / self.detour
+
+
+@dataclass(frozen=True)
+class APLParameters:
+    """Parameters of one APL vintage for one profession."""
+
+    profession: str
+    year: int
+    label: str
+    unit: str
+    unit_label: str
+    source: str
+    upper_minutes: tuple[float, ...]
+    decay_weights: tuple[float, ...]
+    zero_up_to: float
+    floor: float
+    cap: float
+    new_practitioner: float
+    age_band_lower: tuple[int, ...]
+    age_weights: tuple[float, ...]
+    population_year: int
+    travel: TravelModel
+    activity_per_gp: float
+    bpe_typequ: str
+    bpe_year: int
+    extra: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def max_minutes(self) -> float:
+        """Travel time beyond which the weight is 0."""
+        return self.upper_minutes[-1]
+
+    def decay_text(self) -> str:
+        """French description of the decay, boundary convention included."""
+        from .fmt import fmt_number
+
+        parts, lo = [], None
+        for up, w in zip(self.upper_minutes, self.decay_weights):
+            frac = str(Fraction(w).limit_denominator(12))
+            span = f"≤ {fmt_number(up, 0)} min" if lo is None else \
+                f"> {fmt_number(lo, 0)} et ≤ {fmt_number(up, 0)} min"
+            parts.append(f"{span} : {frac}")
+            lo = up
+        parts.append(f"> {fmt_number(lo, 0)} min : 0")
+        return " ; ".join(parts)
+
+
+def _fraction(v, where: str) -> float:
+    try:
+        return float(Fraction(str(v)))
+    except (ValueError, ZeroDivisionError) as exc:
+        raise APLInputError(f"{where}: {v!r} is not a number or a fraction like 2/3") from exc
+
+
+@lru_cache(maxsize=None)
+def _raw() -> dict:
+    text = resources.files("cpts_diag").joinpath("apl_parameters.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise APLInputError("apl_parameters.yaml must be a mapping of professions")
+    return data
+
+
+def load_parameters(year: int = 2023, profession: str = "medecin_generaliste") -> APLParameters:
+    """DREES APL parameters of vintage ``year`` (2022 or 2023) with the default-input model."""
+    raw = _raw()
+    if profession not in raw:
+        raise APLInputError(f"No APL parameters for {profession!r}; known: {', '.join(raw)}")
+    p = raw[profession]
+    drees, model = p["drees"], p["model"]
+    if int(year) not in drees["vintages"]:
+        raise VintageError(f"APL parameters exist for vintages {drees['vintages']}, not {year}. "
+                           f"Fix: pass year={drees['vintages'][-1]}.")
+    decay = drees["decay"]
+    if decay.get("closed") != "right":
+        raise APLInputError("apl_parameters.yaml: only right-closed decay intervals are supported")
+    ages = drees["age_weights"]
+    weights = ages[int(year)]
+    if len(weights) != len(ages["band_lower"]):
+        raise APLInputError(f"apl_parameters.yaml: {len(weights)} age weights for "
+                            f"{len(ages['band_lower'])} bands in {year}")
+    act = drees["activity"]
+    tt = model["travel_time"]
+    sup = model["supply"]
+    return APLParameters(
+        profession=profession, year=int(year), label=p["label"], unit=p["unit"],
+        unit_label=p["unit_label"], source=" ".join(p["source"].split()),
+        upper_minutes=tuple(float(x) for x in decay["upper_minutes"]),
+        decay_weights=tuple(_fraction(x, "decay.weights") for x in decay["weights"]),
+        zero_up_to=float(act["zero_up_to"]), floor=float(act["floor"]), cap=float(act["cap"]),
+        new_practitioner=float(act["new_practitioner"]),
+        age_band_lower=tuple(int(x) for x in ages["band_lower"]),
+        age_weights=tuple(float(x) for x in weights),
+        population_year=int(drees["populations"][int(year)]),
+        travel=TravelModel(detour=float(tt["detour"]), speed_kmh=float(tt["speed_kmh"]),
+                           tuned_on=" ".join(str(tt.get("tuned_on", "")).split())),
+        activity_per_gp=float(sup["activity_per_gp"]), bpe_typequ=str(sup["bpe_typequ"]),
+        bpe_year=int(sup["bpe_year"]),
+    )

@@ -1,0 +1,68 @@
+"""Validation of the recomputed APL against the published DREES APL, and calibration.
+
+Pure functions on pandas objects: :func:`apl_class` (the official classes ≤ 2,5 / 2,5–4 / > 4),
+:func:`compare` (Pearson r, mean absolute error, class agreement, bias),
+:func:`calibrate_activity_per_gp` (activity per GP that makes the recomputed mean APL of a set of
+communes equal the published one). Used by ``bench/apl_validation.py`` and the tests.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["CLASS_BOUNDS", "CLASS_LABELS", "apl_class", "compare", "calibrate_activity_per_gp",
+           "published_apl"]
+
+CLASS_BOUNDS = (2.5, 4.0)
+CLASS_LABELS = ("≤ 2,5", "2,5 – 4", "> 4")
+
+
+def apl_class(values) -> np.ndarray:
+    """Official GP APL class per value: 0 (≤ 2,5), 1 (> 2,5 and ≤ 4), 2 (> 4); NaN → -1."""
+    v = np.asarray(values, dtype=float)
+    out = np.digitize(v, CLASS_BOUNDS, right=True)
+    out[np.isnan(v)] = -1
+    return out
+
+
+def compare(recomputed: pd.Series, published: pd.Series) -> dict:
+    """Agreement of two APL series on their common, non-missing index.
+
+    ``n``, ``pearson_r``, ``mae`` (mean absolute error), ``bias`` (mean of recomputed − published),
+    ``class_agreement`` (share of communes in the same official class).
+    """
+    df = pd.concat({"r": recomputed, "p": published}, axis=1).dropna()
+    if len(df) < 2:
+        raise ValueError("fewer than two communes in common")
+    diff = df["r"] - df["p"]
+    return {"n": len(df), "pearson_r": float(np.corrcoef(df["r"], df["p"])[0, 1]),
+            "mae": float(diff.abs().mean()), "bias": float(diff.mean()),
+            "class_agreement": float((apl_class(df["r"]) == apl_class(df["p"])).mean())}
+
+
+def calibrate_activity_per_gp(published: pd.Series, demand: pd.Series, gps: pd.Series,
+                              codes) -> float:
+    """Activity per GP such that Σ demand × APL over ``codes`` equals Σ GPs × activity.
+
+    The E2SFCA distributes all the supply: Σ_i P_i·APL_i = Σ_j S_j. With S_j = n_j × a, the
+    activity ``a`` that reproduces the published ``pop_std``-weighted mean APL of ``codes`` is
+    Σ P·APL_published / Σ n (exact when no supply or demand crosses the border of ``codes``).
+    """
+    idx = pd.Index(codes)
+    num = (published.reindex(idx) * demand.reindex(idx)).sum(min_count=1)
+    den = gps.reindex(idx).fillna(0).sum()
+    if not np.isfinite(num) or den <= 0:
+        raise ValueError("no published APL or no GP in the calibration communes")
+    return float(num / den)
+
+
+def published_apl(year: int = 2023, profession: str = "medecin_generaliste") -> pd.Series:
+    """Published DREES APL on COG 2025 codes (``pop_std``-weighted where codes merged)."""
+    import warnings
+
+    from .loaders import load_apl_workbook
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the harmonisation report is not needed here
+        df = load_apl_workbook(profession, year, harmonise=True)
+    return df.set_index("code_commune")["apl"].rename("apl_publiee")

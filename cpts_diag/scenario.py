@@ -1,0 +1,432 @@
+"""Scenarios on GP supply: what happens to the APL if GPs leave or a new practice opens.
+
+:func:`scenario` recomputes the GP APL of every metropolitan commune with the engine
+(:mod:`cpts_diag.apl_engine`) before and after a change of supply, and returns a
+:class:`ScenarioResult` for one territory: APL per commune before / after, the population crossing
+the 2,5 threshold, the communes outside the territory that are affected, a map of the change.
+
+The engine's own APL is an approximation of the DREES one (see ``bench/apl_validation.py``), so
+the headline « after » value of a commune is **the published APL + the simulated change**; the
+engine's before / after values are given too. A scenario is a hypothesis: ``remove_gps`` /
+``add_gps`` are numbers of GPs, each with the mean activity of the commune's GPs (removal) or the
+calibrated activity per GP (addition). GP ages are not in the open data: a departure by age
+(``retire_age``) needs a user supply table with an ``age`` column.
+
+Scenario files (YAML, ``yaml.safe_load``)::
+
+    title: "Départ de 4 médecins à Roanne, ouverture d'une MSP de 3 médecins à Riorges"
+    remove_gps: {"42187": 4}        # commune code (quoted) → number of GPs leaving
+    add_gps: {"42184": 3}           # commune code → number of GPs arriving
+    retire_age: 60                  # optional: every GP aged 60+ leaves (needs `supply` with ages)
+    supply: offre.csv               # optional user supply table (path relative to this file)
+    travel_times: temps.csv         # optional origin–destination table (origin,destination,minutes)
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from . import apl_inputs as I
+from .apl_params import load_parameters
+from .apl_validation import CLASS_BOUNDS
+from .errors import APLInputError
+from .fmt import NNBSP, fmt_number
+
+__all__ = ["ScenarioSpec", "ScenarioResult", "scenario", "run_spec", "THRESHOLD"]
+
+THRESHOLD = CLASS_BOUNDS[0]  # 2,5 consultations/an/hab. std: a commune is under-served below it
+# (strictly, as in the report's indicator « part de la population sous 2,5 »)
+MIN_CHANGE = 0.005           # |change| below which a commune outside the territory is not listed
+_SPEC_KEYS = {"title", "remove_gps", "add_gps", "retire_age", "supply", "travel_times", "year"}
+
+
+# --- specification ------------------------------------------------------------------------------
+
+def _gp_mapping(value, key: str, where: str) -> dict[str, float]:
+    if value in (None, {}):
+        return {}
+    if not isinstance(value, dict):
+        raise APLInputError(f"{where}: {key} must be a mapping commune code → number of GPs, "
+                            f'e.g. {{"42187": 3}}; got {type(value).__name__}')
+    out = {}
+    for code, n in value.items():
+        c = str(code).strip()
+        if isinstance(code, int) or not c.isalnum():
+            raise APLInputError(f"{where}: {key}: commune code {code!r} must be quoted text "
+                                '(e.g. "42187"; YAML reads 01001 as a number)')
+        try:
+            x = float(n)
+        except (TypeError, ValueError):
+            raise APLInputError(f"{where}: {key}[{c}] = {n!r} is not a number of GPs") from None
+        if not np.isfinite(x) or x <= 0:
+            raise APLInputError(f"{where}: {key}[{c}] = {n!r}: the number of GPs must be > 0")
+        out[c.zfill(5)] = out.get(c.zfill(5), 0.0) + x
+    return out
+
+
+@dataclass
+class ScenarioSpec:
+    """A scenario: supply changes and optional user inputs."""
+
+    title: str = ""
+    remove_gps: dict[str, float] = field(default_factory=dict)
+    add_gps: dict[str, float] = field(default_factory=dict)
+    retire_age: float | None = None
+    supply: str | None = None
+    travel_times: str | None = None
+    year: int = 2023
+
+    @classmethod
+    def from_mapping(cls, data, where: str = "scenario", base: Path | None = None) -> "ScenarioSpec":
+        if not isinstance(data, dict):
+            raise APLInputError(f"{where}: a scenario must be a mapping (title, remove_gps, add_gps…)")
+        unknown = set(data) - _SPEC_KEYS
+        if unknown:
+            raise APLInputError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_SPEC_KEYS)}")
+        rel = (lambda p: None if p in (None, "") else
+               str((base / p) if base is not None and not Path(p).is_absolute() else p))
+        age = data.get("retire_age")
+        if age is not None and (not isinstance(age, (int, float)) or not 20 <= age <= 100):
+            raise APLInputError(f"{where}: retire_age must be an age in years (20–100), got {age!r}")
+        return cls(title=str(data.get("title") or ""),
+                   remove_gps=_gp_mapping(data.get("remove_gps"), "remove_gps", where),
+                   add_gps=_gp_mapping(data.get("add_gps"), "add_gps", where),
+                   retire_age=age, supply=rel(data.get("supply")),
+                   travel_times=rel(data.get("travel_times")), year=int(data.get("year", 2023)))
+
+    @classmethod
+    def from_yaml(cls, path) -> "ScenarioSpec":
+        path = Path(path)
+        if not path.is_file():
+            raise APLInputError(f"scenario file not found: {path}")
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise APLInputError(f"{path.name}: malformed YAML ({exc}). Fix the syntax; codes must be "
+                                'quoted, e.g. remove_gps: {"42187": 3}') from exc
+        return cls.from_mapping(data, where=path.name, base=path.parent)
+
+
+# --- result -------------------------------------------------------------------------------------
+
+@dataclass
+class ScenarioResult:
+    """APL before / after for one territory (see :func:`scenario`)."""
+
+    territory: object
+    spec: ScenarioSpec
+    communes: pd.DataFrame      # one row per commune of the territory
+    outside: pd.DataFrame       # communes outside the territory whose APL changes
+    changes: pd.DataFrame       # the supply changes, per commune
+    summary: dict
+    sources: dict
+
+    def summary_text(self) -> str:
+        """French summary (Markdown)."""
+        s = self.summary
+        t = self.territory
+        f2 = lambda x: fmt_number(x, 2)  # noqa: E731
+        lines = [f"**Scénario : {self.spec.title or describe_changes(self.changes)}** — {t.name}.", ""]
+        lines.append(
+            f"- Médecins généralistes dans la CPTS : {fmt_number(s['gps_before'], 0)} avant, "
+            f"{fmt_number(s['gps_after'], 0)} après ({self.sources['supply_short']}).")
+        lines.append(
+            f"- APL moyenne de la CPTS (consultations par an et par habitant standardisé) : "
+            f"{f2(s['apl_published'])} publiée par la DREES, {f2(s['apl_published_after'])} après "
+            f"le scénario (variation simulée {fmt_number(s['apl_change'], 2, signed=True)}).")
+        nd, nu = s["n_crossing_down"], s["n_crossing_up"]
+        cross = (f"**{fmt_number(s['pop_crossing_down'], 0)} habitants** de {nd} commune"
+                 f"{'s' if nd > 1 else ''} passent sous le seuil" if nd else
+                 "aucune commune ne passe sous le seuil")
+        if nu:
+            cross += (f", {fmt_number(s['pop_crossing_up'], 0)} habitants de {nu} commune"
+                      f"{'s' if nu > 1 else ''} repassent au-dessus")
+        lines.append(
+            f"- Population des communes dont l'APL est inférieure à {fmt_number(THRESHOLD, 1)} : "
+            f"{fmt_number(s['pop_under_before'], 0)} habitants avant, "
+            f"{fmt_number(s['pop_under_after'], 0)} après ; {cross}.")
+        lines.append(
+            f"- Communes dont l'APL baisse : {s['n_worse']} ; dont elle augmente : {s['n_better']} "
+            f"(sur {len(self.communes)}).")
+        if s["n_outside"]:
+            lines.append(
+                f"- Hors de la CPTS, {s['n_outside']} commune{'s' if s['n_outside'] > 1 else ''} "
+                f"({fmt_number(s['pop_outside'], 0)} habitants) voient aussi leur APL varier "
+                f"d'au moins {fmt_number(MIN_CHANGE, 3)}.")
+        lines += ["", f"*{self.method_note()}*"]
+        return "\n".join(lines)
+
+    def method_note(self) -> str:
+        src = self.sources
+        return (f"Méthode : APL recalculée par cpts-diag (E2SFCA, paramètres DREES {self.spec.year} : "
+                f"{src['decay']}) ; offre : {src['supply']} ; demande : {src['demand']} ; "
+                f"{src['travel']}. Valeur « après » = APL publiée par la DREES + variation simulée. "
+                f"Population : {src['population']}. Seuil de sous-densité : APL < {fmt_number(THRESHOLD, 1)}.")
+
+    def figure(self, geo=None, context=None):
+        """Map of the simulated change of APL over the territory's communes."""
+        from . import maps
+
+        if geo is None or context is None:
+            geo, context = _territory_geo(self.territory)
+        g = geo[["code_commune", "geometry"]].merge(
+            self.communes[["code_commune", "nom", "variation", "population"]], on="code_commune",
+            how="left")
+        cl = change_classes(g["variation"])
+        fig = maps.choropleth(
+            g, "variation", title="Variation simulée de l'APL aux médecins généralistes",
+            legend_title="Consultations par an\net par habitant standardisé", classes=cl,
+            source=f"Calcul cpts-diag, moteur APL ; {self.sources['supply']} ; fond : IGN",
+            context=context, towns=maps.top_towns(g, "population", 6),
+            note="Scénario : " + (self.spec.title or describe_changes(self.changes)))
+        self._mark_changes(fig.axes[0])
+        return fig
+
+    def _mark_changes(self, ax):
+        """Label the communes whose number of GPs changes (« −2 », « +3 ») on the map."""
+        pts = I.commune_points().reindex(self.changes["code_commune"])
+        for (_, r), (x, y) in zip(self.changes.iterrows(), pts[["x", "y"]].to_numpy()):
+            if not (np.isfinite(x) and np.isfinite(y)):
+                continue
+            d = r["medecins_apres"] - r["medecins_avant"]
+            txt = ("+" if d > 0 else "\u2212") + fmt_number(abs(d), 0 if float(d).is_integer() else 1)
+            ax.annotate(f"{txt} méd.", (x, y), xytext=(0, 9), textcoords="offset points",
+                        ha="center", fontsize=7.5, fontweight="bold", zorder=6,
+                        color="#08306b" if d > 0 else "#67000d",
+                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
+            ax.plot([x], [y], marker="^" if d > 0 else "v", ms=6, zorder=6,
+                    color="#08306b" if d > 0 else "#67000d")
+
+    def save(self, out_dir) -> dict[str, Path]:
+        """Write ``scenario_communes.csv``, ``scenario_hors_cpts.csv``, ``scenario_resume.md`` and
+        ``scenario_carte.png`` into ``out_dir`` (each written to a temporary file, then renamed)."""
+        from .atomic import write_atomic
+        from .maps import figure_png
+
+        out = Path(out_dir)
+        paths = {"communes": out / "scenario_communes.csv", "outside": out / "scenario_hors_cpts.csv",
+                 "summary": out / "scenario_resume.md", "map": out / "scenario_carte.png"}
+        fig = self.figure()
+        png = figure_png(fig)
+        for key, df in (("communes", self.communes), ("outside", self.outside)):
+            csv = df.to_csv(index=False, sep=";", decimal=",", encoding="utf-8")
+            write_atomic(paths[key], "\ufeff" + csv)
+        write_atomic(paths["summary"], self.summary_text() + "\n")
+        write_atomic(paths["map"], png)
+        return paths
+
+
+def change_classes(values):
+    """Classes of an APL change: a neutral « quasi nulle » class (|change| < MIN_CHANGE) between
+    two decreasing / increasing classes each side, bounds rounded to a nice step."""
+    import math
+
+    from . import maps
+
+    v = pd.to_numeric(pd.Series(values), errors="coerce").dropna().abs()
+    v = v[v >= MIN_CHANGE]
+    m = float(np.percentile(v, 90)) if len(v) else 0.02
+    step = max(m / 2, 0.01)
+    mag = 10 ** math.floor(math.log10(step))
+    step = min((k * mag for k in (1, 2, 2.5, 5, 10)), key=lambda k: abs(k - step))
+    step = max(step, 0.01)
+    b = [-2 * step, -step, -MIN_CHANGE, MIN_CHANGE, step, 2 * step]
+    f = lambda x: fmt_number(x, 2)  # noqa: E731
+    lo = fmt_number(MIN_CHANGE, 3)
+    labels = [f"baisse de plus de {f(2 * step)}", f"baisse de {f(step)} à {f(2 * step)}",
+              f"baisse de {lo} à {f(step)}", f"quasi nulle (moins de {lo})",
+              f"hausse de {lo} à {f(step)}", f"hausse de {f(step)} à {f(2 * step)}",
+              f"hausse de plus de {f(2 * step)}"]
+    colors = ["#b2182b", "#ef8a62", "#fddbc7", "#f7f7f7", "#d1e5f0", "#67a9cf", "#2166ac"]
+    return maps.make_classes(values, scheme="user", bounds=b, labels=labels, colors=colors)
+
+
+def describe_changes(changes: pd.DataFrame) -> str:
+    """« retrait de 3 médecins à Roanne ; ajout de 2 médecins à Mably »."""
+    parts = []
+    for _, r in changes.iterrows():
+        d = r["medecins_apres"] - r["medecins_avant"]
+        if abs(d) < 1e-9:
+            continue
+        n = fmt_number(abs(d), 0 if float(abs(d)).is_integer() else 1)
+        parts.append(f"{'retrait' if d < 0 else 'ajout'} de {n} médecin{'s' if abs(d) > 1 else ''}"
+                     f" à {r['nom']}")
+    return " ; ".join(parts) or "aucun changement"
+
+
+def _territory_geo(territory):
+    import geopandas as gpd
+
+    from .loaders import load_commune_polygons
+    from .maps import context_communes
+
+    codes = set(territory.communes)
+    p8 = load_commune_polygons(detail="8dep")
+    polys = p8
+    if not codes <= set(p8["code_commune"]):
+        pm = load_commune_polygons(detail="metro")
+        polys = gpd.GeoDataFrame(pd.concat([p8, pm[~pm["code_commune"].isin(p8["code_commune"])]],
+                                           ignore_index=True), crs=p8.crs)
+    polys = polys[["code_commune", "geometry"]]
+    return polys[polys["code_commune"].isin(codes)], context_communes(polys, codes, buffer_m=6000)
+
+
+# --- the computation ----------------------------------------------------------------------------
+
+def _apply_changes(base: I.SupplyTable, spec: ScenarioSpec, params, universe) -> I.SupplyTable:
+    rows = base.rows.copy()
+    if spec.retire_age is not None:
+        rows = base.without_age(spec.retire_age).rows.copy()
+    if spec.remove_gps:
+        codes = I.harmonise_codes(pd.Series(list(spec.remove_gps)), universe, "remove_gps")
+        n_by = pd.Series(list(spec.remove_gps.values()), index=codes.to_numpy()).groupby(level=0).sum()
+        have = rows.groupby("code_commune")["medecins"].sum()
+        for code, n in n_by.items():
+            avail = float(have.get(code, 0.0))
+            if n > avail + 1e-9:
+                raise APLInputError(
+                    f"remove_gps: {code} has {fmt_number(avail, 0)} GP(s) in the supply "
+                    f"({base.source}) after the other changes; cannot remove {fmt_number(n, 1)}. "
+                    "Fix: lower the number, or give a supply table (--supply) with the real count.")
+            k = rows["code_commune"] == code
+            rows.loc[k, "medecins"] = rows.loc[k, "medecins"] * ((avail - n) / avail)
+    if spec.add_gps:
+        codes = I.harmonise_codes(pd.Series(list(spec.add_gps)), universe, "add_gps")
+        add = pd.DataFrame({"code_commune": codes.to_numpy(), "medecins": list(spec.add_gps.values()),
+                            "activite": params.activity_per_gp, "age": np.nan})
+        rows = pd.concat([rows, add], ignore_index=True)
+    return I.SupplyTable(rows, base.source)
+
+
+def scenario(territory, remove_gps: dict | None = None, add_gps: dict | None = None, *,
+             retire_age: float | None = None, supply=None, travel_times=None, year: int = 2023,
+             title: str = "", demand: str = "pop_std") -> ScenarioResult:
+    """Simulate a change of GP supply and return the APL before / after for ``territory``.
+
+    ``territory``: a CPTS id or a :class:`~cpts_diag.territory.Territory`. ``remove_gps`` /
+    ``add_gps``: ``{"42187": 3}`` (commune code → number of GPs). ``retire_age``: every GP of that
+    age or older leaves (needs ``supply`` with ages). ``supply``: a user supply table (CSV path or
+    :class:`~cpts_diag.apl_inputs.SupplyTable`; default BPE 2024 × calibrated activity).
+    ``travel_times``: a user origin–destination CSV or :class:`~cpts_diag.apl_inputs.TravelTimes`
+    (default: from commune points). The computation covers all of metropolitan France, so effects
+    across the CPTS border are counted.
+    """
+    spec = ScenarioSpec.from_mapping(
+        {"title": title, "remove_gps": remove_gps, "add_gps": add_gps, "retire_age": retire_age,
+         "year": year}, where="scenario")
+    return _run(territory, spec, supply=supply, travel_times=travel_times, demand=demand)
+
+
+def run_spec(territory, spec: ScenarioSpec | str | Path, demand: str = "pop_std") -> ScenarioResult:
+    """Run a :class:`ScenarioSpec` (or a scenario YAML file) on ``territory``."""
+    if not isinstance(spec, ScenarioSpec):
+        spec = ScenarioSpec.from_yaml(spec)
+    return _run(territory, spec, supply=spec.supply, travel_times=spec.travel_times, demand=demand)
+
+
+def _run(territory, spec: ScenarioSpec, supply=None, travel_times=None,
+         demand: str = "pop_std") -> ScenarioResult:
+    from .apl_validation import published_apl
+    from .loaders import load_communes
+    from .territory import Territory
+
+    terr = Territory.load(territory) if isinstance(territory, str) else territory
+    if not (spec.remove_gps or spec.add_gps or spec.retire_age is not None):
+        raise APLInputError("empty scenario: give remove_gps, add_gps or retire_age "
+                            '(e.g. remove_gps={"42187": 3})')
+    params = load_parameters(spec.year)
+    if travel_times is None:
+        model = I.default_model(spec.year, demand)
+    else:
+        tt = travel_times if isinstance(travel_times, I.TravelTimes) else \
+            I.read_travel_times(travel_times, max_minutes=params.max_minutes)
+        dem = I.demand_pop_std(spec.year) if demand == "pop_std" else I.demand_from_ages(spec.year)
+        model = I.APLModel(tt, dem, params)
+    universe = model.codes
+    outside_universe = sorted(set(terr.communes) - set(universe))
+    if outside_universe:
+        raise APLInputError(f"{len(outside_universe)} commune(s) of {terr.id} are not in the travel-"
+                            f"time table: {', '.join(outside_universe[:8])}")
+    if isinstance(supply, I.SupplyTable):
+        base = supply
+    elif supply is not None:
+        base = I.read_supply(supply, params, universe)
+    else:
+        base = I.supply_from_bpe(params, universe)
+    after = _apply_changes(base, spec, params, universe)
+
+    before_apl = model.compute(base)
+    after_apl = model.compute(after)
+    change = (after_apl - before_apl).where(lambda s: s.abs() > 1e-12, 0.0)
+    pub = published_apl(spec.year).reindex(model.index)
+    pub_after = (pub + change).clip(lower=0.0)
+
+    com = load_communes().set_index("code_commune")
+    codes = pd.Index(terr.communes)
+    gps_b = base.gps_by_commune().reindex(model.index).fillna(0.0)
+    gps_a = after.gps_by_commune().reindex(model.index).fillna(0.0)
+    pop = model.population.reindex(model.index)
+    table = pd.DataFrame({
+        "code_commune": codes, "nom": com["nom"].reindex(codes).to_numpy(),
+        "population": pop.reindex(codes).to_numpy(),
+        "medecins_avant": gps_b.reindex(codes).to_numpy(), "medecins_apres": gps_a.reindex(codes).to_numpy(),
+        "apl_publiee": pub.reindex(codes).to_numpy(),
+        "apl_moteur_avant": before_apl.reindex(codes).to_numpy(),
+        "apl_moteur_apres": after_apl.reindex(codes).to_numpy(),
+        "variation": change.reindex(codes).to_numpy(),
+        "apl_publiee_apres": pub_after.reindex(codes).to_numpy()})
+    table = table.iloc[np.argsort(-table["variation"].abs().to_numpy(), kind="stable")]
+    table = table.reset_index(drop=True)  # most affected first (decrease or increase)
+
+    out_mask = (change.abs() >= MIN_CHANGE) & ~model.index.isin(codes)
+    oc = model.index[out_mask]
+    outside = pd.DataFrame({
+        "code_commune": oc, "nom": com["nom"].reindex(oc).to_numpy(),
+        "dep": com["dep"].reindex(oc).to_numpy(), "population": pop.reindex(oc).to_numpy(),
+        "apl_publiee": pub.reindex(oc).to_numpy(), "variation": change.reindex(oc).to_numpy(),
+        "apl_publiee_apres": pub_after.reindex(oc).to_numpy()})
+    outside = outside.iloc[np.argsort(-outside["variation"].abs().to_numpy(), kind="stable")]
+
+    changed = (gps_a - gps_b).abs() > 1e-9
+    ch = model.index[changed]
+    changes = pd.DataFrame({"code_commune": ch, "nom": com["nom"].reindex(ch).to_numpy(),
+                            "medecins_avant": gps_b[changed].to_numpy(),
+                            "medecins_apres": gps_a[changed].to_numpy()})
+
+    w = pd.Series(model.demand, index=model.index).reindex(codes)
+    wmean = lambda s: float((s.reindex(codes) * w).sum() / w.sum()) if w.sum() > 0 else np.nan  # noqa: E731
+    t = table.dropna(subset=["apl_publiee"])
+    if len(t) < len(table):
+        warnings.warn(f"{len(table) - len(t)} commune(s) of {terr.id} have no published APL "
+                      f"{spec.year}; they are left out of the threshold counts", stacklevel=2)
+    under_b = t["apl_publiee"] < THRESHOLD
+    under_a = t["apl_publiee_apres"] < THRESHOLD
+    down, up = ~under_b & under_a, under_b & ~under_a
+    eng_down = (t["apl_moteur_avant"] >= THRESHOLD) & (t["apl_moteur_apres"] < THRESHOLD)
+    summary = {
+        "gps_before": float(gps_b.reindex(codes).sum()), "gps_after": float(gps_a.reindex(codes).sum()),
+        "apl_published": wmean(pub), "apl_published_after": wmean(pub_after),
+        "apl_engine_before": wmean(before_apl), "apl_engine_after": wmean(after_apl),
+        "apl_change": wmean(change),
+        "pop_under_before": float(t.loc[under_b, "population"].sum()),
+        "pop_under_after": float(t.loc[under_a, "population"].sum()),
+        "pop_crossing_down": float(t.loc[down, "population"].sum()), "n_crossing_down": int(down.sum()),
+        "pop_crossing_up": float(t.loc[up, "population"].sum()), "n_crossing_up": int(up.sum()),
+        "pop_crossing_down_engine": float(t.loc[eng_down, "population"].sum()),
+        "n_worse": int((table["variation"] < -1e-9).sum()), "n_better": int((table["variation"] > 1e-9).sum()),
+        "n_outside": len(outside), "pop_outside": float(outside["population"].sum()),
+    }
+    params_text = params.decay_text()
+    sources = {"decay": params_text, "supply": after.source,
+               "supply_short": (f"adresses d'exercice, BPE {params.bpe_year}" if supply is None
+                                else "table d'offre fournie"),
+               "demand": model.demand_source or "population standardisée DREES",
+               "travel": model.travel_times.source,
+               "population": (f"population totale DREES {params.population_year}" if demand == "pop_std"
+                              else "population RP 2022")}
+    return ScenarioResult(terr, spec, table, outside.reset_index(drop=True), changes, summary, sources)
