@@ -28,7 +28,7 @@ from .apl_params import APLParameters, TravelModel, load_parameters
 from .errors import APLInputError
 
 __all__ = ["TravelTimes", "commune_points", "default_travel_times", "read_travel_times",
-           "demand_pop_std", "demand_from_ages", "supply_from_bpe", "read_supply", "SupplyTable",
+           "demand_pop_std", "demand_from_ages", "demand_table", "supply_from_bpe", "read_supply", "SupplyTable",
            "APLModel", "default_model", "harmonise_codes", "metro_codes"]
 
 AGE_COLUMNS = {  # load_population(2022) columns → age band [lo, hi)
@@ -266,6 +266,32 @@ def demand_pop_std(year: int = 2023) -> pd.DataFrame:
     return out
 
 
+def demand_table(year: int = 2023, demand: str = "pop_std") -> pd.DataFrame:
+    """The demand of the default model.
+
+    ``"pop_std"``: the DREES standardised population where the DREES publishes it, otherwise
+    (communes absent from the APL file) the standardised population computed from RP ages — the
+    filled codes are listed in ``attrs["filled_from_ages"]`` and named in the source label.
+    ``"ages"``: computed from RP ages for every commune (:func:`demand_from_ages`).
+    """
+    if demand not in ("pop_std", "ages"):
+        raise APLInputError(f"demand must be 'pop_std' or 'ages', not {demand!r}")
+    ages = demand_from_ages(year)
+    if demand == "ages":
+        return ages
+    dem = demand_pop_std(year)
+    missing = ages.index[ages["pop_std"].notna()].difference(dem.index[dem["pop_std"].notna()])
+    missing = missing[missing.isin(metro_codes())]
+    out = pd.concat([dem[dem["pop_std"].notna()], ages.loc[missing]])
+    label = dem.attrs["source"]["label"]
+    if len(missing):
+        label += (f" (complétée pour {len(missing)} commune{'s' if len(missing) > 1 else ''} par la "
+                  "population RP 2022 par âge × poids d'âge DREES)")
+    out.attrs["source"] = {**dem.attrs["source"], "label": label}
+    out.attrs["filled_from_ages"] = list(missing)
+    return out
+
+
 def demand_from_ages(year: int = 2023, population_year: int = 2022) -> pd.DataFrame:
     """Standardised population computed from RP population by age with the DREES age weights.
 
@@ -415,11 +441,10 @@ class APLModel:
 def default_model(year: int = 2023, demand: str = "pop_std") -> APLModel:
     """The default model: metropolitan communes, travel times from points, DREES demand.
 
-    ``demand="pop_std"`` (DREES standardised population of the vintage) or ``"ages"`` (RP 2022
-    population by age × DREES age weights).
+    ``demand="pop_std"`` (DREES standardised population of the vintage, completed from ages where
+    the DREES has no value) or ``"ages"`` (RP 2022 population by age × DREES age weights); see
+    :func:`demand_table`.
     """
     params = load_parameters(year)
-    if demand not in ("pop_std", "ages"):
-        raise APLInputError(f"demand must be 'pop_std' or 'ages', not {demand!r}")
-    dem = demand_pop_std(year) if demand == "pop_std" else demand_from_ages(year)
+    dem = demand_table(year, demand)
     return APLModel(default_travel_times(params.travel, params.max_minutes), dem, params)

@@ -825,24 +825,32 @@ class Diagnostic:
                 "ajouté à l'APL publiée par la Drees. Il s'agit d'une hypothèse, pas d'une prévision.")
         self.md(res.summary_text())
         self.show_figure(res.figure(self.geo, self.context), "carte_scenario")
-        top = res.communes.head(15)
-        df = pd.DataFrame({
-            "Commune": top["nom"], "Population": top["population"],
-            "Médecins avant": top["medecins_avant"], "Médecins après": top["medecins_apres"],
-            f"APL publiée {spec.year}": top["apl_publiee"], "APL après scénario": top["apl_publiee_apres"],
-            "Variation simulée": top["variation"]})
         src = (f"Drees, APL {spec.year} ; calcul cpts-diag (moteur APL) ; {res.sources['supply']}")
-        self.show_table(df, "scenario_communes",
-                        f"Communes les plus touchées — {spec.title or describe_changes(res.changes)}",
-                        src, decimals={"Population": 0, "Médecins avant": 0, "Médecins après": 0,
-                                       f"APL publiée {spec.year}": 2, "APL après scénario": 2,
-                                       "Variation simulée": 3})
+        dec = {"Population": 0, "Médecins avant": 0, "Médecins après": 0, f"APL publiée {spec.year}": 2,
+               "APL après scénario": 2, "Variation simulée": 3}
+        c = res.communes
+        for name, part, caption in (
+                ("scenario_baisses", c[c["variation"] < -1e-9].sort_values("variation"),
+                 "Communes de la CPTS dont l'APL baisse le plus"),
+                ("scenario_hausses", c[c["variation"] > 1e-9].sort_values("variation", ascending=False),
+                 "Communes de la CPTS dont l'APL augmente le plus")):
+            if part.empty:
+                continue
+            top = part.head(12)
+            df = pd.DataFrame({
+                "Commune": top["nom"], "Population": top["population"],
+                "Médecins avant": top["medecins_avant"], "Médecins après": top["medecins_apres"],
+                f"APL publiée {spec.year}": top["apl_publiee"], "APL après scénario": top["apl_publiee_apres"],
+                "Variation simulée": top["variation"]})
+            more = f" (12 premières sur {len(part)})" if len(part) > 12 else ""
+            self.show_table(df, name, caption + more, src, decimals=dec)
         if len(res.outside):
-            o = res.outside.head(15)
+            o = res.outside.head(12)
             df = pd.DataFrame({"Commune": o["nom"], "Département": o["dep"], "Population": o["population"],
                                f"APL publiée {spec.year}": o["apl_publiee"],
                                "APL après scénario": o["apl_publiee_apres"], "Variation simulée": o["variation"]})
-            self.show_table(df, "scenario_hors_cpts", "Communes hors CPTS dont l'APL varie aussi", src,
+            more = f" (12 premières sur {len(res.outside)})" if len(res.outside) > 12 else ""
+            self.show_table(df, "scenario_hors_cpts", "Communes hors CPTS dont l'APL varie le plus" + more, src,
                             decimals={"Population": 0, f"APL publiée {spec.year}": 2,
                                       "APL après scénario": 2, "Variation simulée": 3})
         return None

@@ -221,27 +221,30 @@ class ScenarioResult:
         return paths
 
 
-def change_classes(values):
-    """Classes of an APL change: a neutral « quasi nulle » class (|change| < MIN_CHANGE) between
-    two decreasing / increasing classes each side, bounds rounded to a nice step."""
+def _nice_step(abs_values) -> float:
+    """A round class width (1, 2, 2,5 or 5 × 10^k, at least 0,01) from the 90th percentile."""
     import math
 
-    from . import maps
-
-    v = pd.to_numeric(pd.Series(values), errors="coerce").dropna().abs()
-    v = v[v >= MIN_CHANGE]
-    m = float(np.percentile(v, 90)) if len(v) else 0.02
+    m = float(np.percentile(abs_values, 90)) if len(abs_values) else 0.02
     step = max(m / 2, 0.01)
     mag = 10 ** math.floor(math.log10(step))
-    step = min((k * mag for k in (1, 2, 2.5, 5, 10)), key=lambda k: abs(k - step))
-    step = max(step, 0.01)
-    b = [-2 * step, -step, -MIN_CHANGE, MIN_CHANGE, step, 2 * step]
+    return max(min((k * mag for k in (1, 2, 2.5, 5, 10)), key=lambda k: abs(k - step)), 0.01)
+
+
+def change_classes(values):
+    """Classes of an APL change: a neutral « quasi nulle » class (|change| < MIN_CHANGE) between
+    three decreasing and three increasing classes, each side with its own round width."""
+    from . import maps
+
+    v = pd.to_numeric(pd.Series(values), errors="coerce").dropna()
+    neg, pos = _nice_step(-v[v <= -MIN_CHANGE]), _nice_step(v[v >= MIN_CHANGE])
+    b = [-2 * neg, -neg, -MIN_CHANGE, MIN_CHANGE, pos, 2 * pos]
     f = lambda x: fmt_number(x, 2)  # noqa: E731
     lo = fmt_number(MIN_CHANGE, 3)
-    labels = [f"baisse de plus de {f(2 * step)}", f"baisse de {f(step)} à {f(2 * step)}",
-              f"baisse de {lo} à {f(step)}", f"quasi nulle (moins de {lo})",
-              f"hausse de {lo} à {f(step)}", f"hausse de {f(step)} à {f(2 * step)}",
-              f"hausse de plus de {f(2 * step)}"]
+    labels = [f"baisse de plus de {f(2 * neg)}", f"baisse de {f(neg)} à {f(2 * neg)}",
+              f"baisse de {lo} à {f(neg)}", f"quasi nulle (moins de {lo})",
+              f"hausse de {lo} à {f(pos)}", f"hausse de {f(pos)} à {f(2 * pos)}",
+              f"hausse de plus de {f(2 * pos)}"]
     colors = ["#b2182b", "#ef8a62", "#fddbc7", "#f7f7f7", "#d1e5f0", "#67a9cf", "#2166ac"]
     return maps.make_classes(values, scheme="user", bounds=b, labels=labels, colors=colors)
 
@@ -345,8 +348,7 @@ def _run(territory, spec: ScenarioSpec, supply=None, travel_times=None,
     else:
         tt = travel_times if isinstance(travel_times, I.TravelTimes) else \
             I.read_travel_times(travel_times, max_minutes=params.max_minutes)
-        dem = I.demand_pop_std(spec.year) if demand == "pop_std" else I.demand_from_ages(spec.year)
-        model = I.APLModel(tt, dem, params)
+        model = I.APLModel(tt, I.demand_table(spec.year, demand), params)
     universe = model.codes
     outside_universe = sorted(set(terr.communes) - set(universe))
     if outside_universe:

@@ -77,6 +77,19 @@ def test_default_demand_is_the_drees_pop_std(snapshot_dir, model):
     assert model.demand[model.index.get_loc("69123")] == pytest.approx(lyon.sum())
 
 
+def test_demand_falls_back_to_ages_only_where_the_drees_has_no_value(snapshot_dir, model):
+    """The six uninhabited Meuse communes (« morts pour la France ») are not in the APL file:
+    their demand comes from the RP (0 inhabitants); the four Cantal communes restored in 2025
+    have neither (their people are counted in 15141) and are listed as missing demand."""
+    from cpts_diag.apl_inputs import demand_table
+
+    d = demand_table(2023)
+    assert d.attrs["filled_from_ages"] == ["55039", "55050", "55139", "55189", "55239", "55307"]
+    assert (d.loc[d.attrs["filled_from_ages"], "pop_tot"] == 0).all()
+    assert model.missing_demand == ["15031", "15035", "15047", "15171"]
+    assert "complétée pour 6 communes" in model.demand_source
+
+
 def test_default_supply_is_bpe_counts_times_activity(bpe_gps):
     from cpts_diag.apl_inputs import supply_from_bpe
     from cpts_diag.apl_params import load_parameters
@@ -267,6 +280,10 @@ def test_report_section_is_off_by_default_and_on_with_a_scenario(snapshot_dir):
     d.show_scenario(str(EXAMPLE))
     texts = " ".join(str(getattr(o, "data", "")) for o in d.shown if isinstance(getattr(o, "data", ""), str))
     assert "4.6 Scénario" in texts and "passent sous le seuil" in texts
-    assert "carte_scenario" in d._figures and "scenario_communes" in d._tables
-    t = d._tables["scenario_communes"]["df"]
-    assert len(t) == 15 and t["Variation simulée"].abs().is_monotonic_decreasing
+    assert "carte_scenario" in d._figures
+    down, up = d._tables["scenario_baisses"]["df"], d._tables["scenario_hausses"]["df"]
+    assert len(down) == len(up) == 12
+    assert (down["Variation simulée"] < 0).all() and down["Variation simulée"].is_monotonic_increasing
+    assert (up["Variation simulée"] > 0).all() and up["Variation simulée"].is_monotonic_decreasing
+    assert "Saint-Just-en-Chevalet" in set(up["Commune"])
+    assert "scenario_hors_cpts" in d._tables
