@@ -125,7 +125,7 @@ def _cmd_scenario(args) -> int:
     if n:
         from .fmt import fmt_number
 
-        print(f"\nCommunes les plus touchées (APL publiée → après, variation) :")
+        print("\nCommunes les plus touchées (APL publiée → après, variation) :")
         for _, r in res.communes.head(n).iterrows():
             print(f"  {r['code_commune']} {r['nom']:<32} {fmt_number(r['apl_publiee'], 2):>6} → "
                   f"{fmt_number(r['apl_publiee_apres'], 2):>6}  ({fmt_number(r['variation'], 3, signed=True)})")

@@ -85,6 +85,21 @@ def load_commune_polygons(cog: int = 2025, detail: str = "8dep"):
     return cached(ids[detail], cog, _read_geo, geo=True)
 
 
+def load_commune_polygons_for(codes, cog: int = 2025):
+    """Polygons (``code_commune``, ``geometry``, WGS84) for maps of the communes ``codes`` and
+    their surroundings: the detailed 8-département layer, completed by the simplified national
+    layer when some of ``codes`` lie outside those départements."""
+    import geopandas as gpd
+
+    p8 = load_commune_polygons(cog, detail="8dep")
+    polys = p8
+    if not set(codes) <= set(p8["code_commune"]):
+        pm = load_commune_polygons(cog, detail="metro")
+        polys = gpd.GeoDataFrame(pd.concat([p8, pm[~pm["code_commune"].isin(p8["code_commune"])]],
+                                           ignore_index=True), crs=p8.crs)
+    return polys[["code_commune", "geometry"]]
+
+
 def load_epci_polygons(cog: int = 2025):
     """EPCI polygons (``code`` = SIREN), WGS84."""
     return cached("geo_epci", cog, _read_geo, geo=True)

@@ -268,16 +268,10 @@ class Diagnostic:
     def _load_geo(self):
         import geopandas as gpd
 
-        from .loaders import load_commune_polygons
+        from .loaders import load_commune_polygons_for
 
         codes = set(self.territory.communes)
-        p8 = load_commune_polygons(detail="8dep")
-        polys = p8
-        if not codes <= set(p8["code_commune"]):  # outside the 8 detailed départements
-            pm = load_commune_polygons(detail="metro")
-            polys = gpd.GeoDataFrame(pd.concat([p8, pm[~pm["code_commune"].isin(p8["code_commune"])]],
-                                               ignore_index=True), crs=p8.crs)
-        polys = polys[["code_commune", "geometry"]]
+        polys = load_commune_polygons_for(codes)
         g = polys[polys["code_commune"].isin(codes)].merge(self.communes, on="code_commune", how="right")
         self._geo = gpd.GeoDataFrame(g, geometry="geometry", crs=polys.crs)
         self._ctx = maps.context_communes(polys, codes, buffer_m=6000)
@@ -810,7 +804,7 @@ class Diagnostic:
         ``travel_times``) or the path of a scenario YAML file. ``None`` (default): nothing shown."""
         if spec in (None, "", {}):
             return None
-        from .scenario import ScenarioSpec, describe_changes, run_spec
+        from .scenario import ScenarioSpec, run_spec
 
         if isinstance(spec, (str, Path)):
             spec = ScenarioSpec.from_yaml(spec)

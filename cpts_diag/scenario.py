@@ -35,7 +35,7 @@ from . import apl_inputs as I
 from .apl_params import load_parameters
 from .apl_validation import CLASS_BOUNDS
 from .errors import APLInputError
-from .fmt import NNBSP, fmt_number
+from .fmt import fmt_number
 
 __all__ = ["ScenarioSpec", "ScenarioResult", "scenario", "run_spec", "THRESHOLD"]
 
@@ -88,8 +88,12 @@ class ScenarioSpec:
         unknown = set(data) - _SPEC_KEYS
         if unknown:
             raise APLInputError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_SPEC_KEYS)}")
-        rel = (lambda p: None if p in (None, "") else
-               str((base / p) if base is not None and not Path(p).is_absolute() else p))
+
+        def rel(p):  # a path of the spec, relative to the spec file
+            if p in (None, ""):
+                return None
+            return str(base / p) if base is not None and not Path(p).is_absolute() else str(p)
+
         age = data.get("retire_age")
         if age is not None and (not isinstance(age, (int, float)) or not 20 <= age <= 100):
             raise APLInputError(f"{where}: retire_age must be an age in years (20–100), got {age!r}")
@@ -166,7 +170,10 @@ class ScenarioResult:
         return (f"Méthode : APL recalculée par cpts-diag (E2SFCA, paramètres DREES {self.spec.year} : "
                 f"{src['decay']}) ; offre : {src['supply']} ; demande : {src['demand']} ; "
                 f"{src['travel']}. Valeur « après » = APL publiée par la DREES + variation simulée. "
-                f"Population : {src['population']}. Seuil de sous-densité : APL < {fmt_number(THRESHOLD, 1)}.")
+                f"Population : {src['population']}. Seuil de sous-densité : APL < {fmt_number(THRESHOLD, 1)}."
+                + (" Avec des temps de trajet estimés, les effectifs qui franchissent le seuil sont "
+                   "des ordres de grandeur (ils varient selon la vitesse retenue)."
+                   if src["travel"].startswith("temps de trajet estimés") else ""))
 
     def figure(self, geo=None, context=None):
         """Map of the simulated change of APL over the territory's communes."""
@@ -263,19 +270,11 @@ def describe_changes(changes: pd.DataFrame) -> str:
 
 
 def _territory_geo(territory):
-    import geopandas as gpd
-
-    from .loaders import load_commune_polygons
+    from .loaders import load_commune_polygons_for
     from .maps import context_communes
 
     codes = set(territory.communes)
-    p8 = load_commune_polygons(detail="8dep")
-    polys = p8
-    if not codes <= set(p8["code_commune"]):
-        pm = load_commune_polygons(detail="metro")
-        polys = gpd.GeoDataFrame(pd.concat([p8, pm[~pm["code_commune"].isin(p8["code_commune"])]],
-                                           ignore_index=True), crs=p8.crs)
-    polys = polys[["code_commune", "geometry"]]
+    polys = load_commune_polygons_for(codes)
     return polys[polys["code_commune"].isin(codes)], context_communes(polys, codes, buffer_m=6000)
 
 
@@ -325,11 +324,16 @@ def scenario(territory, remove_gps: dict | None = None, add_gps: dict | None = N
     return _run(territory, spec, supply=supply, travel_times=travel_times, demand=demand)
 
 
-def run_spec(territory, spec: ScenarioSpec | str | Path, demand: str = "pop_std") -> ScenarioResult:
-    """Run a :class:`ScenarioSpec` (or a scenario YAML file) on ``territory``."""
+def run_spec(territory, spec: ScenarioSpec | str | Path, demand: str = "pop_std",
+             travel_times=None) -> ScenarioResult:
+    """Run a :class:`ScenarioSpec` (or a scenario YAML file) on ``territory``.
+
+    ``travel_times`` (a :class:`~cpts_diag.apl_inputs.TravelTimes` or CSV path) overrides the
+    spec's own (e.g. for a sensitivity analysis)."""
     if not isinstance(spec, ScenarioSpec):
         spec = ScenarioSpec.from_yaml(spec)
-    return _run(territory, spec, supply=spec.supply, travel_times=spec.travel_times, demand=demand)
+    return _run(territory, spec, supply=spec.supply, demand=demand,
+                travel_times=travel_times if travel_times is not None else spec.travel_times)
 
 
 def _run(territory, spec: ScenarioSpec, supply=None, travel_times=None,

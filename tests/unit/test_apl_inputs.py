@@ -113,27 +113,15 @@ def test_read_travel_times_header_case_and_spaces(tmp_path):
     assert _pairs(read_travel_times(p, UNIVERSE))[("42187", "42184")] == 6.0
 
 
-def test_read_travel_times_missing_column(tmp_path):
-    p = _write(tmp_path, "origin,destination,duree\n42187,42184,6\n")
-    with pytest.raises(APLInputError, match=r"missing column.*minutes"):
-        read_travel_times(p, UNIVERSE)
-
-
-def test_read_travel_times_negative_time(tmp_path):
-    p = _write(tmp_path, "origin,destination,minutes\n42187,42184,6\n42184,42187,-3\n")
-    with pytest.raises(APLInputError, match="1 negative travel time"):
-        read_travel_times(p, UNIVERSE)
-
-
-def test_read_travel_times_empty_time(tmp_path):
-    p = _write(tmp_path, "origin,destination,minutes\n42187,42184,\n42184,42187,6\n")
-    with pytest.raises(APLInputError, match="1 empty travel time"):
-        read_travel_times(p, UNIVERSE)
-
-
-def test_read_travel_times_non_numeric_time(tmp_path):
-    p = _write(tmp_path, "origin,destination,minutes\n42187,42184,6\n42184,42187,six\n")
-    with pytest.raises(APLInputError, match=r"non-numeric.*'six'.*line 3"):
+@pytest.mark.parametrize("text, message", [
+    ("origin,destination,duree\n42187,42184,6\n", r"missing column.*minutes"),
+    ("origin,destination,minutes\n42187,42184,6\n42184,42187,-3\n", "1 negative travel time"),
+    ("origin,destination,minutes\n42187,42184,\n42184,42187,6\n", "1 empty travel time"),
+    ("origin,destination,minutes\n42187,42184,6\n42184,42187,six\n", r"non-numeric.*'six'.*line 3"),
+])
+def test_read_travel_times_bad_values(tmp_path, text, message):
+    p = _write(tmp_path, text)
+    with pytest.raises(APLInputError, match=message):
         read_travel_times(p, UNIVERSE)
 
 
