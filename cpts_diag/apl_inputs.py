@@ -271,7 +271,8 @@ def demand_table(year: int = 2023, demand: str = "pop_std") -> pd.DataFrame:
 
     ``"pop_std"``: the DREES standardised population where the DREES publishes it, otherwise
     (communes absent from the APL file) the standardised population computed from RP ages — the
-    filled codes are listed in ``attrs["filled_from_ages"]`` and named in the source label.
+    filled codes are listed in ``attrs["filled_from_ages"]``, and the source label says so when
+    they have inhabitants (in COG 2025 only six uninhabited Meuse communes are filled).
     ``"ages"``: computed from RP ages for every commune (:func:`demand_from_ages`).
     """
     if demand not in ("pop_std", "ages"):
@@ -283,12 +284,12 @@ def demand_table(year: int = 2023, demand: str = "pop_std") -> pd.DataFrame:
     missing = ages.index[ages["pop_std"].notna()].difference(dem.index[dem["pop_std"].notna()])
     missing = missing[missing.isin(metro_codes())]
     out = pd.concat([dem[dem["pop_std"].notna()], ages.loc[missing]])
-    label = dem.attrs["source"]["label"]
-    if len(missing):
-        label += (f" (complétée pour {len(missing)} commune{'s' if len(missing) > 1 else ''} par la "
-                  "population RP 2022 par âge × poids d'âge DREES)")
-    out.attrs["source"] = {**dem.attrs["source"], "label": label}
+    out.attrs["source"] = dict(dem.attrs["source"])
     out.attrs["filled_from_ages"] = list(missing)
+    if len(missing) and float(ages.loc[missing, "pop_tot"].sum()) > 0:  # inhabited: say it in figures
+        out.attrs["source"]["label"] += (
+            f" (complétée pour {len(missing)} commune{'s' if len(missing) > 1 else ''} par la "
+            "population RP 2022 par âge × poids d'âge DREES)")
     return out
 
 

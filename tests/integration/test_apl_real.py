@@ -87,7 +87,7 @@ def test_demand_falls_back_to_ages_only_where_the_drees_has_no_value(snapshot_di
     assert d.attrs["filled_from_ages"] == ["55039", "55050", "55139", "55189", "55239", "55307"]
     assert (d.loc[d.attrs["filled_from_ages"], "pop_tot"] == 0).all()
     assert model.missing_demand == ["15031", "15035", "15047", "15171"]
-    assert "complétée pour 6 communes" in model.demand_source
+    assert model.demand_source == "DREES, population standardisée de l'APL 2023"  # 0 inhabitants filled
 
 
 def test_default_supply_is_bpe_counts_times_activity(bpe_gps):
