@@ -29,20 +29,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cpts_diag import apl_inputs as I  # noqa: E402
 from cpts_diag.apl_params import TravelModel, load_parameters  # noqa: E402
 from cpts_diag.apl_validation import calibrate_activity_per_gp, compare, published_apl  # noqa: E402
+from cpts_diag.fmt import fmt_number as _fmt  # noqa: E402
+from cpts_diag.loaders import load_communes  # noqa: E402
 from cpts_diag.territory import Territory, known_cpts  # noqa: E402
 
-TUNING_DEPS = ["03", "07", "38", "43", "63", "69", "71"]
 TEST_DEP = "42"
 SPEEDS = np.arange(35.0, 75.1, 2.5)
 
 
-def _fmt(x: float, d: int = 3) -> str:
-    return f"{x:.{d}f}".replace(".", ",")
-
-
 def _row(label: str, s: dict) -> str:
-    return (f"{label:<34} {s['n']:>6} {_fmt(s['pearson_r']):>7} {_fmt(s['mae']):>7} "
-            f"{_fmt(s['bias']):>7} {_fmt(100 * s['class_agreement'], 1):>8} %")
+    return (f"{label:<34} {s['n']:>6} {_fmt(s['pearson_r'], 3):>7} {_fmt(s['mae'], 3):>7} "
+            f"{_fmt(s['bias'], 3):>7} {_fmt(100 * s['class_agreement'], 1):>8} %")
 
 
 def main() -> int:
@@ -53,6 +50,7 @@ def main() -> int:
     warnings.simplefilter("ignore")
 
     params = load_parameters(args.year)
+    tuning_deps = list(params.travel.tuning_departements)  # from apl_parameters.yaml
     t0 = time.perf_counter()
     pub = published_apl(args.year)
     demand = I.demand_pop_std(args.year)
@@ -60,16 +58,16 @@ def main() -> int:
     gps = supply.gps_by_commune()
     codes = I.metro_codes()
     dep = pd.Series(codes, index=codes).str[:2]
-    tuning = dep.index[dep.isin(TUNING_DEPS)]
+    tuning = dep.index[dep.isin(tuning_deps)]
     loire = dep.index[dep == TEST_DEP]
     print(f"APL {args.year} des médecins généralistes publiée par la DREES, communes COG 2025 "
-          f"({len(pub.dropna())} valeurs) ; entrées chargées en {time.perf_counter() - t0:.1f} s\n")
+          f"({len(pub.dropna())} valeurs) ; entrées chargées en {_fmt(time.perf_counter() - t0, 1)} s\n")
 
     # --- 1. tuning on other départements than the Loire -------------------------------------
     act = calibrate_activity_per_gp(pub, demand["pop_std"], gps, tuning)
-    print(f"Réglage sur {', '.join(TUNING_DEPS)} ({len(tuning)} communes ; la Loire est exclue)")
-    print(f"  activité par adresse de médecin (BPE {params.bpe_year}) calibrée : {act:,.0f} "
-          f"consultations/an (valeur livrée : {params.activity_per_gp:,.0f})".replace(",", " "))
+    print(f"Réglage sur {', '.join(tuning_deps)} ({len(tuning)} communes ; la Loire est exclue)")
+    print(f"  activité par adresse de médecin (BPE {params.bpe_year}) calibrée : {_fmt(act, 0)} "
+          f"consultations/an (valeur livrée : {_fmt(params.activity_per_gp, 0)})")
     tuned_speed = params.travel.speed_kmh
     if not args.no_tune:
         sup_t = I.SupplyTable(supply.rows.assign(activite=act), supply.source)
@@ -82,7 +80,7 @@ def main() -> int:
             s = compare(model.compute(sup_t).reindex(tuning), pub)
             if best is None or s["mae"] < best[1]:
                 best = (float(v), s["mae"])
-            print(f"    {_fmt(v, 1):>5} km/h : r = {_fmt(s['pearson_r'])}  MAE = {_fmt(s['mae'])}")
+            print(f"    {_fmt(v, 1):>5} km/h : r = {_fmt(s['pearson_r'], 3)}  MAE = {_fmt(s['mae'], 3)}")
         tuned_speed = best[0]
         print(f"  vitesse retenue (MAE minimale) : {_fmt(tuned_speed, 1)} km/h "
               f"(valeur livrée : {_fmt(params.travel.speed_kmh, 1)} km/h)")
@@ -95,18 +93,16 @@ def main() -> int:
     t1 = time.perf_counter()
     model = I.default_model(args.year)
     rec = model.compute(supply)
-    act_txt = f"{params.activity_per_gp:,.0f}".replace(",", " ")
     print(f"Validation avec les paramètres livrés (vitesse {_fmt(params.travel.speed_kmh, 1)} km/h,"
-          f" détour {_fmt(params.travel.detour, 2)}, {act_txt} consultations par médecin) — calcul"
-          f" France métropolitaine en {_fmt(time.perf_counter() - t1, 1)} s")
+          f" détour {_fmt(params.travel.detour, 2)}, {_fmt(params.activity_per_gp, 0)} consultations"
+          f" par médecin) — calcul France métropolitaine en {_fmt(time.perf_counter() - t1, 1)} s")
     head = f"{'communes de':<34} {'n':>6} {'r':>7} {'MAE':>7} {'biais':>7} {'classes':>10}"
     print(head)
-    names = {"03": "Allier", "07": "Ardèche", "38": "Isère", "43": "Haute-Loire",
-             "63": "Puy-de-Dôme", "69": "Rhône", "71": "Saône-et-Loire"}
+    names = load_communes().drop_duplicates("dep").set_index("dep")["nom_dep"]
     print(_row("Loire (42) — test, non réglée", compare(rec.reindex(loire), pub)))
-    for d in TUNING_DEPS:
+    for d in tuning_deps:
         print(_row(f"{names[d]} ({d}) — réglage", compare(rec.reindex(dep.index[dep == d]), pub)))
-    print(_row("7 départements de réglage", compare(rec.reindex(tuning), pub)))
+    print(_row(f"{len(tuning_deps)} départements de réglage", compare(rec.reindex(tuning), pub)))
     print(_row("France métropolitaine", compare(rec, pub)))
 
     ages = I.default_model(args.year, demand="ages")

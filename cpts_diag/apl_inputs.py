@@ -26,10 +26,11 @@ import pandas as pd
 from . import apl_engine
 from .apl_params import APLParameters, TravelModel, load_parameters
 from .errors import APLInputError
+from .fmt import fmt_number
 
 __all__ = ["TravelTimes", "commune_points", "default_travel_times", "read_travel_times",
-           "demand_pop_std", "demand_from_ages", "demand_table", "supply_from_bpe", "read_supply", "SupplyTable",
-           "APLModel", "default_model", "harmonise_codes", "metro_codes"]
+           "demand_pop_std", "demand_from_ages", "demand_table", "supply_from_bpe", "read_supply",
+           "SupplyTable", "APLModel", "default_model", "harmonise_codes", "metro_codes"]
 
 AGE_COLUMNS = {  # load_population(2022) columns → age band [lo, hi)
     "pop_0_14": (0, 15), "pop_15_24": (15, 25), "pop_25_54": (25, 55), "pop_55_64": (55, 65),
@@ -125,7 +126,7 @@ def default_travel_times(model: TravelModel | None = None, max_minutes: float = 
     mins = np.concatenate([np.zeros(n), minutes, minutes])
     keep = mins <= max_minutes
     src = (f"temps de trajet estimés : distance à vol d'oiseau entre points représentatifs des "
-           f"communes × {model.detour:.2f} ÷ {model.speed_kmh:.0f} km/h".replace(".", ","))
+           f"communes × {fmt_number(model.detour, 2)} ÷ {fmt_number(model.speed_kmh, 0)} km/h")
     return sorted_pairs(pts.index.to_numpy(), origin[keep], dest[keep], mins[keep], src)
 
 
@@ -235,8 +236,7 @@ def read_travel_times(path_or_frame, universe: np.ndarray | None = None,
     oi = pos.get_indexer(t["o"]).astype(np.int32)
     di = pos.get_indexer(t["d"]).astype(np.int32)
     mins = t["m"].to_numpy(dtype=float)
-    present = set(t.loc[t["o"] == t["d"], "o"])
-    missing_self = np.array([i for i, c in enumerate(universe) if c not in present], dtype=np.int32)
+    missing_self = np.flatnonzero(~pos.isin(t.loc[t["o"] == t["d"], "o"])).astype(np.int32)
     oi = np.concatenate([oi, missing_self])
     di = np.concatenate([di, missing_self])
     mins = np.concatenate([mins, np.zeros(len(missing_self))])
@@ -254,13 +254,15 @@ def demand_pop_std(year: int = 2023) -> pd.DataFrame:
     """DREES standardised population of APL vintage ``year`` on COG 2025 codes.
 
     Columns ``pop_std`` and ``pop_tot`` (DREES total population, 2021 for APL 2023), summed over
-    the published codes of each COG 2025 commune (arrondissements, merged communes).
+    the published codes of each COG 2025 commune (arrondissements, merged communes) by
+    :func:`cpts_diag.indicators.apl_by_commune`, as for the report's indicators.
     """
+    from .indicators import apl_by_commune
     from .loaders import load_apl
 
     apl = load_apl(year, "medecin_generaliste")
-    out = apl.groupby("code_commune_cog2025")[["pop_std", "pop_tot"]].sum(min_count=1)
-    out.index.name = "code_commune"
+    wide = apl_by_commune(apl).set_index("code_commune")
+    out = wide[[f"popstd_mg_{year}", f"poptot_mg_{year}"]].set_axis(["pop_std", "pop_tot"], axis=1)
     out.attrs["source"] = {**apl.attrs.get("source", {}),
                            "label": f"DREES, population standardisée de l'APL {year}"}
     return out
@@ -355,9 +357,8 @@ def supply_from_bpe(params: APLParameters | None = None,
     g = bpe.groupby("code_commune")["nb"].sum()
     rows = pd.DataFrame({"code_commune": g.index.astype(str), "medecins": g.to_numpy(dtype=float),
                          "activite": params.activity_per_gp, "age": np.nan})
-    act = f"{params.activity_per_gp:,.0f}".replace(",", "\u202f")
-    src = (f"INSEE BPE {params.bpe_year} ({params.bpe_typequ}, médecins généralistes) × {act} "
-           "consultations par médecin et par an")
+    src = (f"INSEE BPE {params.bpe_year} ({params.bpe_typequ}, médecins généralistes) × "
+           f"{fmt_number(params.activity_per_gp, 0)} consultations par médecin et par an")
     return SupplyTable(rows, src)
 
 

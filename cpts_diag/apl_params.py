@@ -6,7 +6,7 @@ activity per GP) are cpts-diag's own, tuned by ``bench/apl_validation.py``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
@@ -15,9 +15,11 @@ import yaml
 
 from .errors import APLInputError, VintageError
 
-__all__ = ["APLParameters", "TravelModel", "load_parameters", "PROFESSIONS"]
+__all__ = ["APLParameters", "TravelModel", "load_parameters", "APL_GP_THRESHOLDS"]
 
-PROFESSIONS = ("medecin_generaliste",)
+#: DREES thresholds of the GP APL (consultations per year per standardised inhabitant): under 2,5
+#: a commune is under-served (« zone sous-dense »), 2,5 to 4 intermediate, 4 or more well served.
+APL_GP_THRESHOLDS = (2.5, 4.0)
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,7 @@ class TravelModel:
 
     detour: float
     speed_kmh: float
-    tuned_on: str = ""
+    tuning_departements: tuple[str, ...] = ()  # where speed and activity were tuned (not the Loire)
 
     def minutes(self, km):
         return km * self.detour / self.speed_kmh * 60.0
@@ -43,9 +45,6 @@ class APLParameters:
     profession: str
     year: int
     label: str
-    unit: str
-    unit_label: str
-    source: str
     upper_minutes: tuple[float, ...]
     decay_weights: tuple[float, ...]
     zero_up_to: float
@@ -59,7 +58,6 @@ class APLParameters:
     activity_per_gp: float
     bpe_typequ: str
     bpe_year: int
-    extra: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def max_minutes(self) -> float:
@@ -119,8 +117,7 @@ def load_parameters(year: int = 2023, profession: str = "medecin_generaliste") -
     tt = model["travel_time"]
     sup = model["supply"]
     return APLParameters(
-        profession=profession, year=int(year), label=p["label"], unit=p["unit"],
-        unit_label=p["unit_label"], source=" ".join(p["source"].split()),
+        profession=profession, year=int(year), label=p["label"],
         upper_minutes=tuple(float(x) for x in decay["upper_minutes"]),
         decay_weights=tuple(_fraction(x, "decay.weights") for x in decay["weights"]),
         zero_up_to=float(act["zero_up_to"]), floor=float(act["floor"]), cap=float(act["cap"]),
@@ -129,7 +126,7 @@ def load_parameters(year: int = 2023, profession: str = "medecin_generaliste") -
         age_weights=tuple(float(x) for x in weights),
         population_year=int(drees["populations"][int(year)]),
         travel=TravelModel(detour=float(tt["detour"]), speed_kmh=float(tt["speed_kmh"]),
-                           tuned_on=" ".join(str(tt.get("tuned_on", "")).split())),
+                           tuning_departements=tuple(str(d) for d in tt["tuning_departements"])),
         activity_per_gp=float(sup["activity_per_gp"]), bpe_typequ=str(sup["bpe_typequ"]),
         bpe_year=int(sup["bpe_year"]),
     )

@@ -10,17 +10,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["CLASS_BOUNDS", "CLASS_LABELS", "apl_class", "compare", "calibrate_activity_per_gp",
-           "published_apl"]
+from .apl_params import APL_GP_THRESHOLDS
 
-CLASS_BOUNDS = (2.5, 4.0)
-CLASS_LABELS = ("≤ 2,5", "2,5 – 4", "> 4")
+__all__ = ["apl_class", "compare", "calibrate_activity_per_gp", "published_apl"]
 
 
 def apl_class(values) -> np.ndarray:
     """Official GP APL class per value: 0 (≤ 2,5), 1 (> 2,5 and ≤ 4), 2 (> 4); NaN → -1."""
     v = np.asarray(values, dtype=float)
-    out = np.digitize(v, CLASS_BOUNDS, right=True)
+    out = np.digitize(v, APL_GP_THRESHOLDS, right=True)
     out[np.isnan(v)] = -1
     return out
 
@@ -57,12 +55,10 @@ def calibrate_activity_per_gp(published: pd.Series, demand: pd.Series, gps: pd.S
 
 
 def published_apl(year: int = 2023, profession: str = "medecin_generaliste") -> pd.Series:
-    """Published DREES APL on COG 2025 codes (``pop_std``-weighted where codes merged)."""
-    import warnings
+    """Published DREES APL on COG 2025 codes (``pop_std``-weighted where codes merged), from the
+    same per-commune table as the report's indicators (:func:`cpts_diag.indicators.apl_by_commune`)."""
+    from .indicators import APL_PROFESSIONS_SHORT, apl_by_commune
+    from .loaders import load_apl
 
-    from .loaders import load_apl_workbook
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the harmonisation report is not needed here
-        df = load_apl_workbook(profession, year, harmonise=True)
-    return df.set_index("code_commune")["apl"].rename("apl_publiee")
+    wide = apl_by_commune(load_apl(year, profession)).set_index("code_commune")
+    return wide[f"apl_{APL_PROFESSIONS_SHORT[profession]}_{year}"].rename("apl_publiee")

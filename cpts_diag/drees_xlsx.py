@@ -37,19 +37,28 @@ DEFAULT_UNIT = "ETP/100 000 hab. std"
 _norm = fold  # headers compared in lower-case ASCII, punctuation folded to spaces
 
 
-def apl_sheets(path: Path) -> dict[int, str]:
-    """``{vintage: sheet name}`` of the ``APL <year>`` sheets of a workbook."""
+def _open(path: Path):
+    """The workbook, read-only with cell values; a clear error if it is not a readable workbook."""
     import openpyxl
 
     try:
-        wb = openpyxl.load_workbook(path, read_only=True)
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException...
         raise WorkbookFormatError(
             f"{path} is not a readable Excel workbook ({exc.__class__.__name__}: {exc}). "
             "Fix: download the DREES APL workbook again."
         ) from exc
+
+
+def _sheets(wb) -> dict[int, str]:
+    return {int(m.group(1)): name for name in wb.sheetnames if (m := SHEET_RE.match(name))}
+
+
+def apl_sheets(path: Path) -> dict[int, str]:
+    """``{vintage: sheet name}`` of the ``APL <year>`` sheets of a workbook."""
+    wb = _open(path)
     try:
-        return {int(m.group(1)): name for name in wb.sheetnames if (m := SHEET_RE.match(name))}
+        return _sheets(wb)
     finally:
         wb.close()
 
@@ -60,9 +69,28 @@ def read_apl_sheet(path: Path, vintage: int) -> pd.DataFrame:
     Columns: ``code_commune`` (as published), ``nom``, ``annee``, ``profession``, ``apl``,
     ``unite``, ``pop_std``, ``pop_tot``, ``pop_year`` (year of the populations).
     """
-    import openpyxl
+    wb = _open(path)
+    try:
+        return _read_sheet(wb, path, vintage)
+    finally:
+        wb.close()
 
-    sheets = apl_sheets(path)
+
+def read_apl_sheets(path: Path) -> pd.DataFrame:
+    """Every ``APL <year>`` sheet of a workbook (oldest first), concatenated; one workbook open."""
+    wb = _open(path)
+    try:
+        sheets = _sheets(wb)
+        if not sheets:
+            raise WorkbookFormatError(f"{Path(path).name}: no « APL <year> » sheet. Fix: check this "
+                                      "is a DREES APL workbook.")
+        return pd.concat([_read_sheet(wb, path, v) for v in sorted(sheets)], ignore_index=True)
+    finally:
+        wb.close()
+
+
+def _read_sheet(wb, path: Path, vintage: int) -> pd.DataFrame:
+    sheets = _sheets(wb)
     if vintage not in sheets:
         raise WorkbookFormatError(
             f"{Path(path).name}: no sheet « APL {vintage} ». Sheets found for vintages: "
@@ -70,38 +98,34 @@ def read_apl_sheet(path: Path, vintage: int) -> pd.DataFrame:
             "APL workbook."
         )
     sheet = sheets[vintage]
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        rows = wb[sheet].iter_rows(values_only=True)
-        header, n = None, 0
-        for n, row in enumerate(rows, 1):
-            if row and _norm(row[0]).startswith("code commune"):
-                header = row
+    rows = wb[sheet].iter_rows(values_only=True)
+    header, n = None, 0
+    for n, row in enumerate(rows, 1):
+        if row and _norm(row[0]).startswith("code commune"):
+            header = row
+            break
+        if n >= HEADER_SCAN_ROWS:
+            break
+    if header is None:
+        raise WorkbookFormatError(
+            f"{Path(path).name}, sheet « {sheet} »: no header row starting with "
+            f"« Code commune INSEE » in the first {HEADER_SCAN_ROWS} rows. Fix: check the "
+            "workbook is an original DREES APL file."
+        )
+    cols = _map_columns(header, path, sheet)
+    data = []
+    for row in rows:
+        code = row[0] if row else None
+        if code is None or str(code).strip() == "":
+            if data:
+                break  # end of the table (notes may follow)
+            continue  # the units row, or blank rows before the data
+        code = str(code).strip()
+        if not re.fullmatch(r"[0-9][0-9AB][0-9]{3}", code):
+            if data:
                 break
-            if n >= HEADER_SCAN_ROWS:
-                break
-        if header is None:
-            raise WorkbookFormatError(
-                f"{Path(path).name}, sheet « {sheet} »: no header row starting with "
-                f"« Code commune INSEE » in the first {HEADER_SCAN_ROWS} rows. Fix: check the "
-                "workbook is an original DREES APL file."
-            )
-        cols = _map_columns(header, path, sheet)
-        data = []
-        for row in rows:
-            code = row[0] if row else None
-            if code is None or str(code).strip() == "":
-                if data:
-                    break  # end of the table (notes may follow)
-                continue  # the units row, or blank rows before the data
-            code = str(code).strip()
-            if not re.fullmatch(r"[0-9][0-9AB][0-9]{3}", code):
-                if data:
-                    break
-                continue
-            data.append([code] + [row[i] if i < len(row) else None for i in cols.values()])
-    finally:
-        wb.close()
+            continue
+        data.append([code] + [row[i] if i < len(row) else None for i in cols.values()])
     if not data:
         raise WorkbookFormatError(
             f"{Path(path).name}, sheet « {sheet} »: header found but no commune rows under it. "

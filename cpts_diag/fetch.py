@@ -285,6 +285,15 @@ class _Context:
 
     def __init__(self) -> None:
         self._passage = None
+        self._population_age: dict[Path, pd.DataFrame] = {}
+
+    def population_age(self, src: OfficialSource, path: Path) -> pd.DataFrame:
+        """INSEE's age file, parsed once for the two outputs built from it."""
+        if path not in self._population_age:
+            self._population_age[path] = importers.read_insee_population_age(
+                path, year=src.vintage, cog=src.cog, passage=_passage_if_old(src, self),
+                names=self.communes())
+        return self._population_age[path]
 
     def passage(self) -> pd.DataFrame:
         if self._passage is None:
@@ -327,18 +336,14 @@ def _build_cog_communes(feeds: Feeds, ctx: _Context):
 
 def _build_population_age(feeds: Feeds, ctx: _Context):
     src, path, _ = _one(feeds)
-    communes = ctx.communes()
-    age = importers.read_insee_population_age(path, year=src.vintage, cog=src.cog,
-                                              passage=_passage_if_old(src, ctx), names=communes)
+    age = ctx.population_age(src, path)
     age = age[age["code_commune"].str[:2].isin(["42", "43"])]  # the snapshot file covers 42 and 43
     return age.drop(columns=["code_commune", f"P{src.vintage % 100:02d}_POP"])
 
 
 def _build_population(feeds: Feeds, ctx: _Context):
     src, path, _ = _one(feeds)
-    age = importers.read_insee_population_age(path, year=src.vintage, cog=src.cog,
-                                              passage=_passage_if_old(src, ctx))
-    return importers.population_from_insee_age(age, src.vintage)
+    return importers.population_from_insee_age(ctx.population_age(src, path), src.vintage)
 
 
 def _build_apl_long(feeds: Feeds, ctx: _Context):
@@ -382,8 +387,10 @@ def _atomic_write(obj, dst: Path) -> None:
 
 
 def _record(written: dict[str, Path], origin: dict[str, list[OfficialSource]],
-            downloads: dict[str, Path]) -> None:
-    """Update SHA256SUMS and fetch_provenance.json of the data root (atomically)."""
+            download_sha256: dict[str, str]) -> None:
+    """Update SHA256SUMS and fetch_provenance.json of the data root (atomically).
+
+    ``download_sha256``: SHA-256 of each downloaded file, by source id."""
     roots = data_roots()
     sums_path = roots.tabular / SUMS_NAME
     sums = read_sums(sums_path) if sums_path.exists() else {}
@@ -394,9 +401,8 @@ def _record(written: dict[str, Path], origin: dict[str, list[OfficialSource]],
         sums[rel] = sha256_file(path)
         prov[rel] = {"sha256": sums[rel], "fetched_at": now, "sources": [
             {"id": s.id, "url": s.url, "vintage": s.vintage, "publisher": s.publisher,
-             "licence": s.licence, "download_sha256": sha256_file(downloads[s.id]),
+             "licence": s.licence, "download_sha256": download_sha256[s.id],
              "verified_url": s.verified_url} for s in origin[rel]]}
-    roots.tabular.mkdir(parents=True, exist_ok=True)
     write_atomic(sums_path, "".join(f"{d}  {r}\n" for r, d in sorted(sums.items())))
     write_atomic(prov_path, json.dumps(prov, ensure_ascii=False, indent=1) + "\n")
 
@@ -466,7 +472,7 @@ def fetch_all(only: list[str] | None = None, force: bool = False, *,
     outputs = [o for o in BUILDERS if any(o in s.outputs for s in selected)]
     check_online([s.url for s in wanted.values() if force or not _is_cached(s)], probe_timeout)
     if any(o == "apl_long" or s.cog < 2025 for s in selected for o in s.outputs):
-        if not data_roots().path_of("tabular", get_source("cog_passage").file_for(None)[1]).exists():
+        if not roots.path_of("tabular", get_source("cog_passage").file_for(None)[1]).exists():
             raise DataNotInstalledError(
                 "Converting the DREES APL workbooks (or files on a COG older than 2025) needs the "
                 "passage table cog/passage_communes.csv, which no official importer rebuilds yet. "
@@ -476,6 +482,7 @@ def fetch_all(only: list[str] | None = None, force: bool = False, *,
     downloads: dict[str, Path] = {}
     for s in tqdm(list(wanted.values()), desc="Téléchargement", unit="fichier", disable=not progress):
         downloads[s.id] = download(s, force=force, progress=progress)
+    digests = {sid: sha256_file(p) for sid, p in downloads.items()}
 
     ctx, written = _Context(), {}
     for sid in tqdm(outputs, desc="Conversion", unit="fichier", disable=not progress):
@@ -497,7 +504,7 @@ def fetch_all(only: list[str] | None = None, force: bool = False, *,
             ) from exc
         _atomic_write(built, dst)
         used = feeders + [wanted[d] for s in feeders for _, d in s.needs]
-        _record({rel: dst}, {rel: used}, downloads)  # SHA256SUMS always matches what is written
+        _record({rel: dst}, {rel: used}, digests)  # SHA256SUMS always matches what is written
         written[rel] = dst
     from .store import clear_memory
 

@@ -26,7 +26,7 @@ NNBSP = "\u202f"  # narrow no-break space: thousands separator and before % / un
 ND = "n.d."
 SECRET = "secret statistique"
 
-__all__ = ["NNBSP", "ND", "SECRET", "is_missing", "fmt_number", "fmt_percent", "fmt_value",
+__all__ = ["NNBSP", "ND", "SECRET", "is_missing", "fmt_number", "fmt_percent", "fmt_value", "csv_fr",
            "fmt_signed"]
 
 
@@ -118,3 +118,9 @@ def fmt_value(x, unit: str = "", decimals: int = 1, *, na: str = ND) -> str:
     if unit.startswith("%"):
         return fmt_number(x, decimals, signed=unit.endswith("par an")) + NNBSP + unit
     return fmt_number(x, decimals, unit=unit or None)
+
+
+def csv_fr(df) -> bytes:
+    """A table as a CSV that French Excel opens directly: ``;`` separator, decimal comma, UTF-8
+    with BOM."""
+    return ("\ufeff" + df.to_csv(index=False, sep=";", decimal=",")).encode("utf-8")

@@ -413,7 +413,7 @@ def read_apl_workbook(path: Path | str, passage: pd.DataFrame, source: str | Non
     """Every ``APL <year>`` sheet of a DREES APL workbook → the long table of
     :func:`cpts_diag.loaders.load_apl`.
 
-    Sheets are read with :func:`cpts_diag.drees_xlsx.read_apl_sheet`. ``code_commune`` stays as
+    Sheets are read with :func:`cpts_diag.drees_xlsx.read_apl_sheets`. ``code_commune`` stays as
     published; ``cog_code`` = vintage + ``cog_lag`` (DREES's APL N uses the COG of 1 January
     N + 1, inferred from the mergers present); ``code_commune_cog2025`` comes from ``passage``;
     ``note`` flags codes whose territory was split after that COG
@@ -421,11 +421,7 @@ def read_apl_workbook(path: Path | str, passage: pd.DataFrame, source: str | Non
     ``drees_xlsx_inf``… after the profession of the workbook.
     """
     path = Path(path)
-    sheets = drees_xlsx.apl_sheets(path)
-    if not sheets:
-        raise WorkbookFormatError(
-            f"{path.name}: no « APL <year> » sheet. Fix: check this is a DREES APL workbook.")
-    df = pd.concat([drees_xlsx.read_apl_sheet(path, v) for v in sorted(sheets)], ignore_index=True)
+    df = drees_xlsx.read_apl_sheets(path)
     df["cog_code"] = (df["annee"] + cog_lag).astype("int64")
     table = passage.set_index("code_commune_source")
     df["code_commune_cog2025"] = df["code_commune"].map(table["code_commune_cog2025"]).astype("string")
@@ -449,7 +445,7 @@ def read_apl_workbook(path: Path | str, passage: pd.DataFrame, source: str | Non
     df["source"] = source
     df["code_commune"] = df["code_commune"].astype("string")
     out = df[APL_COLUMNS].reset_index(drop=True)
-    out.attrs = {"source": {"file": path.name, "vintages": sorted(sheets)}}
+    out.attrs = {"source": {"file": path.name, "vintages": sorted(df["annee"].unique().tolist())}}
     return out
 
 

@@ -31,6 +31,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from .apl_params import APL_GP_THRESHOLDS  # DREES: < 2.5 under-served; 2.5–4; ≥ 4
+
 
 __all__ = [
     "INDICATORS", "LEVELS", "LEVEL_LABELS", "AGE_BANDS", "APL_PROFESSIONS_SHORT", "BPE_CODES",
@@ -54,7 +56,6 @@ APL_PROFESSIONS_SHORT = {
     "medecin_generaliste": "mg", "medecin_generaliste_moins_65": "mg_moins65", "infirmier": "inf",
     "masseur_kinesitherapeute": "kine", "sage_femme": "sf", "chirurgien_dentiste": "dent",
 }
-APL_GP_THRESHOLDS = (2.5, 4.0)  # DREES: < 2.5 under-served; 2.5–4; ≥ 4 consultations/yr/inh.
 BPE_CODES = {"D265": "gp", "D281": "nurse", "D279": "physio", "D277": "dentist",
              "D278": "midwife", "D307": "pharmacy"}
 TIDY_COLUMNS = ["indicator_id", "label", "unit", "source", "vintage", "theme", "level", "code",

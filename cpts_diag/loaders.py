@@ -85,19 +85,25 @@ def load_commune_polygons(cog: int = 2025, detail: str = "8dep"):
     return cached(ids[detail], cog, _read_geo, geo=True)
 
 
-def load_commune_polygons_for(codes, cog: int = 2025):
-    """Polygons (``code_commune``, ``geometry``, WGS84) for maps of the communes ``codes`` and
-    their surroundings: the detailed 8-département layer, completed by the simplified national
-    layer when some of ``codes`` lie outside those départements."""
+def load_territory_polygons(codes, context_m: float = 6000.0, cog: int = 2025):
+    """Polygons (``code_commune``, ``geometry``, WGS84) for the map of a territory: its communes
+    ``codes`` and, second, the neighbouring communes within ``context_m`` metres (drawn in grey).
+
+    Detailed 8-département layer, completed by the simplified national layer when some of
+    ``codes`` lie outside those départements."""
     import geopandas as gpd
 
+    from .maps import context_communes
+
+    codes = set(codes)
     p8 = load_commune_polygons(cog, detail="8dep")
     polys = p8
-    if not set(codes) <= set(p8["code_commune"]):
+    if not codes <= set(p8["code_commune"]):
         pm = load_commune_polygons(cog, detail="metro")
         polys = gpd.GeoDataFrame(pd.concat([p8, pm[~pm["code_commune"].isin(p8["code_commune"])]],
                                            ignore_index=True), crs=p8.crs)
-    return polys[["code_commune", "geometry"]]
+    polys = polys[["code_commune", "geometry"]]
+    return polys[polys["code_commune"].isin(codes)], context_communes(polys, codes, buffer_m=context_m)
 
 
 def load_epci_polygons(cog: int = 2025):

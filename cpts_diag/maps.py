@@ -33,6 +33,8 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from .apl_params import APL_GP_THRESHOLDS
+
 MISSING_LABEL = "Donnée manquante"
 MISSING_COLOR = "#d9d9d9"
 MISSING_EDGE = "#8c8c8c"
@@ -42,9 +44,7 @@ OUTLINE_COLOR = "#252525"
 LAMBERT93 = 2154
 WGS84 = 4326
 
-#: DREES / ARS thresholds of the GP APL (consultations per year per standardised inhabitant):
-#: below 2.5 a commune is under-served, 2.5 to 4 intermediate, above 4 well served.
-APL_MG_BINS = (2.5, 4.0)
+APL_MG_BINS = APL_GP_THRESHOLDS  # upper bounds of the official GP APL classes
 APL_MG_COLORS = ("#d7301f", "#fdae61", "#1a9850")
 APL_MG_LABELS = ("≤ 2,5 (sous-dotation)", "2,5 à 4", "> 4")
 
@@ -184,11 +184,14 @@ def _diverging_bounds(v: pd.Series, decimals: int) -> list[float]:
     if v.empty:
         return [0.0]
     m = float(np.nanpercentile(np.abs(v), 90)) or float(np.abs(v).max()) or 1.0
-    step = m / 2
-    mag = 10 ** math.floor(math.log10(step))
-    nice = min((s * mag for s in (1, 2, 2.5, 5, 10)), key=lambda s: abs(s - step))
-    nice = max(nice, 10 ** -decimals)
+    nice = max(nice_step(m / 2), 10 ** -decimals)
     return [round(x * nice, decimals) for x in (-2, -1, 0, 1, 2)]
+
+
+def nice_step(step: float) -> float:
+    """The round class width (1, 2, 2.5, 5 or 10 × 10^k) closest to ``step`` (> 0)."""
+    mag = 10 ** math.floor(math.log10(step))
+    return min((s * mag for s in (1, 2, 2.5, 5, 10)), key=lambda s: abs(s - step))
 
 
 def _diverging_colors(bounds: list[float], cmap: str) -> list[str]:

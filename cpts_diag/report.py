@@ -27,21 +27,16 @@ import pandas as pd
 
 from . import maps
 from .atomic import write_atomic
-from .fmt import NNBSP, SECRET, fmt_number, fold, fmt_percent, fmt_value, is_missing
+from .fmt import ND, NNBSP, SECRET, csv_fr, fmt_number, fmt_percent, fmt_value, is_missing
 
-ND = "n.d."
 GEO_SOURCE = "IGN, ADMIN EXPRESS COG (contours 2018 recodés au COG 2025)"
 APL_YEARS = (2022, 2023)
-PROFESSIONS = [  # (short id of the indicators, French plural, BPE key)
-    ("mg", "médecins généralistes", "gp"),
-    ("inf", "infirmières et infirmiers", "nurse"),
-    ("kine", "masseurs-kinésithérapeutes", "physio"),
-    ("sf", "sages-femmes", "midwife"),
-    ("dent", "chirurgiens-dentistes", "dentist"),
+OTHER_PROFESSIONS = [  # APL professions other than GPs: (short id of the indicators, French plural)
+    ("inf", "infirmières et infirmiers"),
+    ("kine", "masseurs-kinésithérapeutes"),
+    ("sf", "sages-femmes"),
+    ("dent", "chirurgiens-dentistes"),
 ]
-#: commune-level columns whose gaps are INSEE's statistical secrecy (Filosofi / RP thresholds)
-SECRET_COLUMNS = {"poverty_rate_2021", "median_income_2021", "unemployment_1564_2022",
-                  "share_80p_alone_2022"}
 
 
 # --- small formatting helpers ------------------------------------------------------------------------
@@ -68,10 +63,6 @@ def _date_fr(s: str | None) -> str | None:
     if len(parts) == 2:
         return f"{months[int(parts[1]) - 1]} {parts[0]}"
     return parts[0]
-
-
-def _slug(s: str) -> str:
-    return fold(s, "_")
 
 
 def _compare_word(x, ref, tol: float = 0.02, more: str = "supérieur", less: str = "inférieur",
@@ -123,12 +114,10 @@ class Diagnostic:
         self._geo = None
         self._ctx = None
         self._by_key = self.tidy.set_index(["indicator_id", "level", "code"])["value"]
-        pop = self.communes.set_index("code_commune")["population_2022"]
         dep_pop = self.communes.groupby("dep")["population_2022"].sum()
         self.main_dep = str(dep_pop.idxmax()) if len(dep_pop) else None
         self.deps = self._levels("departement")
         self.regions = self._levels("region")
-        self._pop = pop
         if self.out is not None:
             (self.out / "figures").mkdir(parents=True, exist_ok=True)
             (self.out / "tables").mkdir(parents=True, exist_ok=True)
@@ -231,7 +220,7 @@ class Diagnostic:
 
         png = maps.figure_png(fig)
         if self.out is not None:
-            _write_bytes(self.out / "figures" / f"{name}.png", png)
+            write_atomic(self.out / "figures" / f"{name}.png", png)
         self._figures.append(name)
         return self._display(Image(data=png, format="png"))
 
@@ -245,11 +234,14 @@ class Diagnostic:
         (default « n.d. »).
         """
         decimals, na, units = decimals or {}, na or {}, units or {}
+        self._save_table(df, name, caption, source, decimals)
+        return self._html(html_table(df, caption, source, decimals, na, units, note))
+
+    def _save_table(self, df, name, caption, source, decimals):
+        """Keep the table for the workbook and, in batch mode, write ``tables/<name>.csv``."""
         self._tables[name] = {"df": df, "caption": caption, "source": source, "decimals": decimals}
         if self.out is not None:
-            csv = df.to_csv(index=False, sep=";", decimal=",", encoding="utf-8")
-            _write_bytes(self.out / "tables" / f"{name}.csv", ("\ufeff" + csv).encode("utf-8"))
-        return self._html(html_table(df, caption, source, decimals, na, units, note))
+            write_atomic(self.out / "tables" / f"{name}.csv", csv_fr(df))
 
     # -- geometry ---------------------------------------------------------------------------------
     @property
@@ -268,13 +260,11 @@ class Diagnostic:
     def _load_geo(self):
         import geopandas as gpd
 
-        from .loaders import load_commune_polygons_for
+        from .loaders import load_territory_polygons
 
-        codes = set(self.territory.communes)
-        polys = load_commune_polygons_for(codes)
-        g = polys[polys["code_commune"].isin(codes)].merge(self.communes, on="code_commune", how="right")
-        self._geo = gpd.GeoDataFrame(g, geometry="geometry", crs=polys.crs)
-        self._ctx = maps.context_communes(polys, codes, buffer_m=6000)
+        inside, self._ctx = load_territory_polygons(self.territory.communes)
+        g = inside.merge(self.communes, on="code_commune", how="right")
+        self._geo = gpd.GeoDataFrame(g, geometry="geometry", crs=inside.crs)
 
     def towns(self, n: int = 6):
         return maps.top_towns(self.geo, "population_2022", n)
@@ -335,10 +325,7 @@ class Diagnostic:
         return self._html_compare(df, name, caption, srcs, note)
 
     def _html_compare(self, df, name, caption, source, note=None):
-        self._tables[name] = {"df": df, "caption": caption, "source": source, "decimals": {}}
-        if self.out is not None:
-            csv = df.to_csv(index=False, sep=";", decimal=",", encoding="utf-8")
-            _write_bytes(self.out / "tables" / f"{name}.csv", ("\ufeff" + csv).encode("utf-8"))
+        self._save_table(df, name, caption, source, {})
         return self._html(html_compare_table(df, caption, source, note, self.tidy, self.territory.id))
 
     def show_key_figures(self):
@@ -693,7 +680,7 @@ class Diagnostic:
     def show_apl_other_text(self):
         y = 2023
         parts = []
-        for p, lab, _ in PROFESSIONS[1:]:
+        for p, lab in OTHER_PROFESSIONS:
             iid = f"apl_{p}_{y}"
             parts.append(f"{lab} : {self.txt(iid)} ({self.main_dep_name} : {self.num(iid, 'departement')} ; "
                          f"France : {self.num(iid, 'france')})")
@@ -705,7 +692,7 @@ class Diagnostic:
     def show_apl_other_maps(self):
         g = self.geo
         panels = []
-        for p, lab, _ in PROFESSIONS[1:]:
+        for p, lab in OTHER_PROFESSIONS:
             col = f"apl_{p}_2023"
             if col not in g.columns:
                 continue
@@ -718,7 +705,7 @@ class Diagnostic:
         return self.show_figure(fig, "carte_apl_autres_professions")
 
     def show_apl_other_table(self):
-        ids = [f"apl_{p}_{y}" for p, _, _ in PROFESSIONS[1:] for y in (2022, 2023)]
+        ids = [f"apl_{p}_{y}" for p, _ in OTHER_PROFESSIONS for y in (2022, 2023)]
         return self._show_compare(ids, "apl_autres_professions",
                                   "APL aux autres professionnels de santé (ETP pour 100 000 hab. standardisés)",
                                   france=True)
@@ -783,7 +770,7 @@ class Diagnostic:
             (f"apl_mg_moins65_{y}", f"APL médecins généralistes ≤ 65 ans {y}", "consultations/an/hab. std", 2,
              maps.make_classes(g[f"apl_mg_moins65_{y}"], scheme="apl_mg")),
         ]
-        for p, lab, _ in PROFESSIONS[1:]:
+        for p, lab in OTHER_PROFESSIONS:
             col = f"apl_{p}_2023"
             if col in g.columns:
                 specs.append((col, f"APL {lab} 2023", "ETP/100 000 hab. std", 1,
@@ -804,14 +791,12 @@ class Diagnostic:
         ``travel_times``) or the path of a scenario YAML file. ``None`` (default): nothing shown."""
         if spec in (None, "", {}):
             return None
+        from .apl_params import load_parameters
         from .scenario import ScenarioSpec, run_spec
 
-        if isinstance(spec, (str, Path)):
-            spec = ScenarioSpec.from_yaml(spec)
-        elif not isinstance(spec, ScenarioSpec):
-            spec = ScenarioSpec.from_mapping(spec, where="paramètre scenario")
+        spec = ScenarioSpec.coerce(spec, where="paramètre scenario")
         res = run_spec(self.territory, spec)
-        self.md("### 4.6 Scénario : simulation de l'accessibilité aux médecins généralistes\n\n"
+        self.md(f"### 4.6 Scénario : simulation de l'accessibilité aux {load_parameters(spec.year).label}\n\n"
                 "Que deviendrait l'APL si des médecins partaient ou si un cabinet ouvrait ? cpts-diag "
                 "recalcule l'APL de toutes les communes de France métropolitaine avant et après le "
                 "changement (méthode de la Drees : offre de chaque commune rapportée à la demande "
@@ -938,12 +923,12 @@ class Diagnostic:
         """Batch mode: write ``tableaux.xlsx`` (every table) and ``indicators.json`` (the catalogue)."""
         if self.out is None:
             return None
-        _write_bytes(self.out / "tableaux.xlsx", workbook_bytes(self._tables))
+        write_atomic(self.out / "tableaux.xlsx", workbook_bytes(self._tables))
         from .catalogue import catalogue_from_tidy
 
         cat = catalogue_from_tidy(self.tidy, self.territory)  # = catalogue(territory), no recomputation
         data = json.dumps(cat, ensure_ascii=False, indent=1, allow_nan=False, default=_json_default)
-        _write_bytes(self.out / "indicators.json", data.encode("utf-8"))
+        write_atomic(self.out / "indicators.json", data.encode("utf-8"))
         return None
 
 
@@ -1067,10 +1052,6 @@ def grouped_bars(categories: list[str], series: list[tuple[str, np.ndarray]], *,
 
 
 # --- files ------------------------------------------------------------------------------------------------
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    write_atomic(path, data)
-
 
 def _json_default(o):
     if isinstance(o, (np.integer,)):

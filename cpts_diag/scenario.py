@@ -33,13 +33,13 @@ import yaml
 
 from . import apl_inputs as I
 from .apl_params import load_parameters
-from .apl_validation import CLASS_BOUNDS
 from .errors import APLInputError
-from .fmt import fmt_number
+from .fmt import csv_fr, fmt_number
+from .apl_params import APL_GP_THRESHOLDS
 
 __all__ = ["ScenarioSpec", "ScenarioResult", "scenario", "run_spec", "THRESHOLD"]
 
-THRESHOLD = CLASS_BOUNDS[0]  # 2,5 consultations/an/hab. std: a commune is under-served below it
+THRESHOLD = APL_GP_THRESHOLDS[0]  # 2,5 consultations/an/hab. std: a commune is under-served below it
 # (strictly, as in the report's indicator « part de la population sous 2,5 »)
 MIN_CHANGE = 0.005           # |change| below which a commune outside the territory is not listed
 _SPEC_KEYS = {"title", "remove_gps", "add_gps", "retire_age", "supply", "travel_times", "year"}
@@ -102,6 +102,15 @@ class ScenarioSpec:
                    add_gps=_gp_mapping(data.get("add_gps"), "add_gps", where),
                    retire_age=age, supply=rel(data.get("supply")),
                    travel_times=rel(data.get("travel_times")), year=int(data.get("year", 2023)))
+
+    @classmethod
+    def coerce(cls, spec, where: str = "scenario") -> "ScenarioSpec":
+        """A :class:`ScenarioSpec` from itself, a mapping or the path of a scenario YAML file."""
+        if isinstance(spec, cls):
+            return spec
+        if isinstance(spec, (str, Path)):
+            return cls.from_yaml(spec)
+        return cls.from_mapping(spec, where=where)
 
     @classmethod
     def from_yaml(cls, path) -> "ScenarioSpec":
@@ -180,13 +189,15 @@ class ScenarioResult:
         from . import maps
 
         if geo is None or context is None:
-            geo, context = _territory_geo(self.territory)
+            from .loaders import load_territory_polygons
+
+            geo, context = load_territory_polygons(self.territory.communes)
         g = geo[["code_commune", "geometry"]].merge(
             self.communes[["code_commune", "nom", "variation", "population"]], on="code_commune",
             how="left")
         cl = change_classes(g["variation"])
         fig = maps.choropleth(
-            g, "variation", title="Variation simulée de l'APL aux médecins généralistes",
+            g, "variation", title=f"Variation simulée de l'APL aux {load_parameters(self.spec.year).label}",
             legend_title="Consultations par an\net par habitant standardisé", classes=cl,
             source=f"Calcul cpts-diag, moteur APL ; {self.sources['supply']} ; fond : IGN",
             context=context, towns=maps.top_towns(g, "population", 6),
@@ -221,21 +232,18 @@ class ScenarioResult:
         fig = self.figure()
         png = figure_png(fig)
         for key, df in (("communes", self.communes), ("outside", self.outside)):
-            csv = df.to_csv(index=False, sep=";", decimal=",", encoding="utf-8")
-            write_atomic(paths[key], "\ufeff" + csv)
+            write_atomic(paths[key], csv_fr(df))
         write_atomic(paths["summary"], self.summary_text() + "\n")
         write_atomic(paths["map"], png)
         return paths
 
 
 def _nice_step(abs_values) -> float:
-    """A round class width (1, 2, 2,5 or 5 × 10^k, at least 0,01) from the 90th percentile."""
-    import math
+    """A round class width (at least 0,01) from half the 90th percentile of the values."""
+    from .maps import nice_step
 
     m = float(np.percentile(abs_values, 90)) if len(abs_values) else 0.02
-    step = max(m / 2, 0.01)
-    mag = 10 ** math.floor(math.log10(step))
-    return max(min((k * mag for k in (1, 2, 2.5, 5, 10)), key=lambda k: abs(k - step)), 0.01)
+    return max(nice_step(max(m / 2, 0.01)), 0.01)
 
 
 def change_classes(values):
@@ -267,15 +275,6 @@ def describe_changes(changes: pd.DataFrame) -> str:
         parts.append(f"{'retrait' if d < 0 else 'ajout'} de {n} médecin{'s' if abs(d) > 1 else ''}"
                      f" à {r['nom']}")
     return " ; ".join(parts) or "aucun changement"
-
-
-def _territory_geo(territory):
-    from .loaders import load_commune_polygons_for
-    from .maps import context_communes
-
-    codes = set(territory.communes)
-    polys = load_commune_polygons_for(codes)
-    return polys[polys["code_commune"].isin(codes)], context_communes(polys, codes, buffer_m=6000)
 
 
 # --- the computation ----------------------------------------------------------------------------
@@ -324,14 +323,13 @@ def scenario(territory, remove_gps: dict | None = None, add_gps: dict | None = N
     return _run(territory, spec, supply=supply, travel_times=travel_times, demand=demand)
 
 
-def run_spec(territory, spec: ScenarioSpec | str | Path, demand: str = "pop_std",
-             travel_times=None) -> ScenarioResult:
-    """Run a :class:`ScenarioSpec` (or a scenario YAML file) on ``territory``.
+def run_spec(territory, spec, demand: str = "pop_std", travel_times=None) -> ScenarioResult:
+    """Run a scenario on ``territory``: a :class:`ScenarioSpec`, a mapping (the keys of a scenario
+    file) or the path of a scenario YAML file.
 
     ``travel_times`` (a :class:`~cpts_diag.apl_inputs.TravelTimes` or CSV path) overrides the
     spec's own (e.g. for a sensitivity analysis)."""
-    if not isinstance(spec, ScenarioSpec):
-        spec = ScenarioSpec.from_yaml(spec)
+    spec = ScenarioSpec.coerce(spec)
     return _run(territory, spec, supply=spec.supply, demand=demand,
                 travel_times=travel_times if travel_times is not None else spec.travel_times)
 

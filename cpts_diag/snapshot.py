@@ -15,8 +15,6 @@ from .errors import DataIntegrityError, DataNotInstalledError
 from .sources import SOURCES
 
 SUMS_NAME = "SHA256SUMS"
-# Files of the snapshot that are documentation rather than data, copied alongside.
-EXTRA_FILES = ("README.md", "provenance.csv", "drees/apl_parametres.md")
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -130,7 +128,7 @@ def status(roots: DataRoots | None = None, check_hashes: bool = True) -> list[St
         sums = reference_sums(roots)
     except DataIntegrityError:
         sums = {}
-    rows, hashed = [], {}
+    rows = []
     for s in SOURCES.values():
         for rel in sorted(set(s.files.values())):
             path = roots.path_of(s.kind, rel)
@@ -140,9 +138,7 @@ def status(roots: DataRoots | None = None, check_hashes: bool = True) -> list[St
             elif rel not in sums or not check_hashes:
                 state = "non vérifié"
             else:
-                if rel not in hashed:
-                    hashed[rel] = sha256_file(path)
-                state = "ok" if hashed[rel] == sums[rel] else "altéré"
+                state = "ok" if sha256_file(path) == sums[rel] else "altéré"
             vintages = ", ".join(str(v) for v, r in sorted(s.files.items()) if r == rel)
             rows.append(StatusRow(s.id, s.label, vintages, s.cog, rel, present, state, s.required))
     return rows

@@ -7,7 +7,7 @@ so a figure can always be traced back to a file.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .errors import CptsDiagError, VintageError
 
@@ -25,7 +25,6 @@ class Source:
     provenance: str
     required: bool = True
     notes: str = ""
-    tags: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def vintages(self) -> list[int]:
@@ -55,11 +54,6 @@ class Source:
             "provenance": self.provenance,
             "file": rel,
         }
-
-    def citation(self, vintage: int | None = None) -> str:
-        """Short French citation for a figure or table: « Source : … (millésime …) »."""
-        v, _ = self.file_for(vintage)
-        return f"{self.publisher}, {self.label} {v}"
 
 
 _INSEE_LO = "Licence Ouverte / Open Licence (Etalab)"

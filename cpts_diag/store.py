@@ -14,7 +14,7 @@ import pandas as pd
 
 from .atomic import atomic_target, write_atomic
 from .config import data_roots
-from .errors import DataIntegrityError, DataNotInstalledError
+from .errors import CptsDiagError, DataIntegrityError, DataNotInstalledError
 from .snapshot import reference_sums, sha256_file
 from .sources import Source, get_source
 
@@ -85,11 +85,9 @@ def cached(source: Source | str, vintage: int | None, build: Callable[[Path], pd
         digest = _check_hash(src, rel, path)
         try:
             df = build(path)
-        except DataIntegrityError:
+        except CptsDiagError:  # already says what is wrong and how to fix it
             raise
         except Exception as exc:  # parsing failed: name the file and the fix
-            if exc.__class__.__module__.startswith("cpts_diag"):
-                raise
             raise DataIntegrityError(
                 f"Could not read {path} (source « {src.id} »): {exc.__class__.__name__}: {exc}. "
                 "Fix: reinstall the file with `cpts-diag data install --from ../shared/opendata`."

@@ -137,7 +137,9 @@ def test_shipped_activity_is_the_calibration_on_the_tuning_departements(model, b
     from cpts_diag.apl_params import load_parameters
     from cpts_diag.apl_validation import calibrate_activity_per_gp, published_apl
 
-    codes = [c for c in model.codes if c[:2] in ("03", "07", "38", "43", "63", "69", "71")]
+    tuning = load_parameters(2023).travel.tuning_departements
+    assert "42" not in tuning and len(tuning) == 7
+    codes = [c for c in model.codes if c[:2] in tuning]
     act = calibrate_activity_per_gp(published_apl(2023), pd.Series(model.demand, model.index), bpe_gps,
                                     codes)
     assert round(act) == load_parameters(2023).activity_per_gp
