@@ -279,90 +279,77 @@ def _summary(outcomes: list[Outcome], out_dir: Path, total: float, index_error: 
 
 # --- index page ----------------------------------------------------------------------------------
 
-#: Columns of the comparison table: (French header, unit, candidate indicator ids, decimals).
+#: Columns of the comparison table: (French header, unit, indicator id, decimals).
 INDEX_COLUMNS = [
-    ("Communes", "", ("n_communes",), 0),
-    ("Population 2022", "hab.", ("population_2022",), 0),
-    ("Évolution annuelle 2016–2022", "% par an", ("pop_growth_2016_2022",), 2),
-    ("Densité de population 2022", "hab./km²", ("density_2022",), 1),
-    ("Indice de vieillissement 2022", "65 ans ou plus pour 100 moins de 20 ans", ("ageing_index_2022",), 1),
-    ("Part des 75 ans ou plus 2022", "%", ("share_75p_2022",), 1),
-    ("APL médecins généralistes 2023", "consultations/an/hab. std", ("apl_mg_2023",), 2),
-    ("Population en APL médecins généralistes < 2,5 (2023)", "%", ("share_pop_apl_mg_lt_2_5_2023",), 1),
-    ("Médecins généralistes 2024", "pour 10 000 hab.", ("density_gp_bpe2024",), 1),
-    ("Infirmiers 2024", "pour 10 000 hab.", ("density_nurse_bpe2024",), 1),
+    ("Communes", "", "n_communes", 0),
+    ("Population 2022", "hab.", "population_2022", 0),
+    ("Évolution annuelle 2016–2022", "% par an", "pop_growth_2016_2022", 2),
+    ("Densité de population 2022", "hab./km²", "density_2022", 1),
+    ("Indice de vieillissement 2022", "65 ans ou plus pour 100 moins de 20 ans", "ageing_index_2022", 1),
+    ("Part des 75 ans ou plus 2022", "%", "share_75p_2022", 1),
+    ("APL médecins généralistes 2023", "consultations/an/hab. std", "apl_mg_2023", 2),
+    ("Population en APL médecins généralistes < 2,5 (2023)", "%", "share_pop_apl_mg_lt_2_5_2023", 1),
+    ("Médecins généralistes 2024", "pour 10 000 hab.", "density_gp_bpe2024", 1),
+    ("Infirmiers 2024", "pour 10 000 hab.", "density_nurse_bpe2024", 1),
 ]
 
 
-def _territory_value(ind: dict, level: str = "territory"):
-    v = ind.get("values")
-    if isinstance(v, dict):
-        for key in (level,) if level != "territory" else ("territory", "cpts", "territoire"):
-            if key in v:
-                x = v[key]
-                return x.get("value") if isinstance(x, dict) else x
-        return None
-    return v
-
-
-def _pick(cat: dict, candidates, level: str = "territory") -> tuple[object, dict | None]:
-    by_id = {i.get("id"): i for i in cat.get("indicators", [])}
-    for c in candidates:
-        if c in by_id:
-            return _territory_value(by_id[c], level), by_id[c]
-    return None, None
-
-
-def reference_row(out_dir: Path) -> dict | None:
-    """France métropolitaine values of the index columns, read from any report's catalogue."""
+def _reports(out_dir: Path):
+    """``(folder, catalogue)`` of every report in ``out_dir`` (indicators.json + rapport.html)."""
     for d in sorted(p for p in Path(out_dir).iterdir() if p.is_dir() and not p.name.startswith(".")):
         ij = d / "indicators.json"
-        if not ij.is_file() or not (d / "rapport.html").is_file():
+        if not (ij.is_file() and (d / "rapport.html").is_file()):
             continue
         try:
-            cat = json.loads(ij.read_text(encoding="utf-8"))
+            yield d, json.loads(ij.read_text(encoding="utf-8"))
         except ValueError:
             continue
-        cells = []
-        for header, unit, cands, dec in INDEX_COLUMNS:
-            val, ind = (None, None) if cands[0] == "n_communes" else _pick(cat, cands, "france_metro")
-            cells.append((val, (ind or {}).get("unit", unit), dec, None, None))
-        return {"id": None, "name": "France métropolitaine (référence)", "cells": cells}
-    return None
 
 
-def index_rows(out_dir: Path) -> list[dict]:
-    """One row per report present in ``out_dir`` (a folder holding indicators.json + rapport.html)."""
-    rows = []
-    for d in sorted(p for p in Path(out_dir).iterdir() if p.is_dir() and not p.name.startswith(".")):
-        ij, rh = d / "indicators.json", d / "rapport.html"
-        if not (ij.is_file() and rh.is_file()):
-            continue
-        try:
-            cat = json.loads(ij.read_text(encoding="utf-8"))
-        except ValueError:
-            continue
-        terr = cat.get("territory", {})
-        row = {"id": d.name, "name": terr.get("name") or d.name,
-               "n_communes": terr.get("n_communes") or (len(terr["communes"]) if isinstance(
-                   terr.get("communes"), list) else None),
-               "valid_from": terr.get("valid_from"), "replaced_by": terr.get("replaced_by"),
-               "generated": _dt.datetime.fromtimestamp(rh.stat().st_mtime).strftime("%d/%m/%Y %H:%M"),
-               "size": rh.stat().st_size, "cells": []}
-        for header, unit, cands, dec in INDEX_COLUMNS:
-            if cands[0] in ("n_communes", "nb_communes"):
-                val, ind = _pick(cat, cands)
-                val = val if val is not None else row["n_communes"]
-            else:
-                val, ind = _pick(cat, cands)
-            row["cells"].append((val, (ind or {}).get("unit", unit), dec,
-                                 (ind or {}).get("source"), (ind or {}).get("vintage")))
-        rows.append(row)
-    return rows
+def _value(cat: dict, iid: str, level: str = "territory") -> tuple[object, dict | None]:
+    """``(value, indicator entry)`` of ``iid`` at ``level`` in a catalogue; ``(None, None)`` if absent."""
+    ind = next((i for i in cat.get("indicators", []) if i.get("id") == iid), None)
+    return (None, None) if ind is None else (ind["values"].get(level), ind)
 
 
-def render_index(rows: list[dict], out_dir: Path | None = None) -> str:
-    """The French HTML index page (self-contained: inline CSS, no script)."""
+def reference_row(cat: dict) -> dict:
+    """France métropolitaine values of the index columns, from one report's catalogue."""
+    cells = [(None if iid == "n_communes" else _value(cat, iid, "france_metro")[0], dec, None, None)
+             for _, _, iid, dec in INDEX_COLUMNS]
+    return {"id": None, "name": "France métropolitaine (référence)", "cells": cells}
+
+
+def _replaced_by(cpts_id: str) -> str | None:
+    """``replaced_by`` of a known perimeter (a historical CPTS perimeter), else None."""
+    from .errors import CptsDiagError
+    from .territory import perimeter_files, read_perimeter_yaml
+
+    try:
+        path = perimeter_files().get(cpts_id)
+        return read_perimeter_yaml(path).get("replaced_by") if path else None
+    except CptsDiagError:  # a broken perimeter file must not break the index
+        return None
+
+
+def index_row(folder: Path, cat: dict) -> dict:
+    """One row of the index: the CPTS, its values (with source and vintage), the report date and,
+    for a historical perimeter, the id of the perimeter that replaced it."""
+    terr = cat.get("territory", {})
+    row = {"id": folder.name, "name": terr.get("name") or folder.name,
+           "replaced_by": _replaced_by(folder.name),
+           "generated": _dt.datetime.fromtimestamp((folder / "rapport.html").stat().st_mtime)
+           .strftime("%d/%m/%Y %H:%M"), "cells": []}
+    for _, _, iid, dec in INDEX_COLUMNS:
+        val, ind = _value(cat, iid)
+        if val is None and iid == "n_communes":
+            val = len(terr.get("communes", [])) or None
+        row["cells"].append((val, dec, (ind or {}).get("source"), (ind or {}).get("vintage")))
+    return row
+
+
+def render_index(rows: list[dict], reference: dict | None = None) -> str:
+    """The French HTML index page (self-contained: inline CSS, no script); ``reference``: the
+    France métropolitaine row (:func:`reference_row`), shown last."""
     from .fmt import fmt_number
 
     esc = html.escape
@@ -371,16 +358,15 @@ def render_index(rows: list[dict], out_dir: Path | None = None) -> str:
                    + (f"<br><small>{esc(INDEX_COLUMNS[i][1])}</small>" if INDEX_COLUMNS[i][1] else "")
                    + "</th>" for i in present)
     body = []
-    ref = reference_row(out_dir) if out_dir is not None and rows else None
-    for r in rows + ([ref] if ref else []):
+    for r in rows + ([reference] if reference and rows else []):
         if r.get("id") is None:  # reference row
-            tds = "".join(f'<td class="num">{esc(fmt_number(r["cells"][i][0], r["cells"][i][2]))}</td>'
+            tds = "".join(f'<td class="num">{esc(fmt_number(r["cells"][i][0], r["cells"][i][1]))}</td>'
                           if r["cells"][i][0] is not None else '<td class="num"></td>' for i in present)
             body.append(f'<tr class="ref"><td>{esc(r["name"])}</td>{tds}<td></td><td></td></tr>')
             continue
         tds = []
         for i in present:
-            val, unit, dec, _, _ = r["cells"][i]
+            val, dec, _, _ = r["cells"][i]
             tds.append(f'<td class="num">{esc(fmt_number(val, dec))}</td>')
         status = " <small>(périmètre historique)</small>" if r.get("replaced_by") else ""
         body.append(f'<tr><td><a href="{esc(r["id"])}/rapport.html">{esc(r["name"])}</a>{status}'
@@ -388,7 +374,7 @@ def render_index(rows: list[dict], out_dir: Path | None = None) -> str:
                     f'<td><a href="{esc(r["id"])}/tableaux.xlsx">tableaux</a> · '
                     f'<a href="{esc(r["id"])}/indicators.json">indicateurs</a></td>'
                     f'<td><small>{esc(r["generated"])}</small></td></tr>')
-    sources = sorted({f"{c[3]} ({c[4]})" if c[4] else str(c[3]) for r in rows for c in r["cells"] if c[3]})
+    sources = sorted({f"{c[2]} ({c[3]})" if c[3] else str(c[2]) for r in rows for c in r["cells"] if c[2]})
     src_html = "".join(f"<li>{esc(s)}</li>" for s in sources)
     empty = "" if rows else "<p>Aucun rapport n'a encore été produit dans ce dossier.</p>"
     return f"""<!DOCTYPE html>
@@ -427,7 +413,9 @@ def write_index(out_dir: Path) -> Path:
     from .atomic import write_atomic
 
     path = Path(out_dir) / "index.html"
-    write_atomic(path, render_index(index_rows(Path(out_dir)), Path(out_dir)))
+    reports = list(_reports(Path(out_dir)))
+    rows = [index_row(d, cat) for d, cat in reports]
+    write_atomic(path, render_index(rows, reference_row(reports[0][1]) if reports else None))
     return path
 
 

@@ -18,7 +18,7 @@ import math
 import pandas as pd
 
 from .fmt import NNBSP, fmt_number, fmt_percent
-from .indicators import INDICATORS, THEMES as _THEMES, compute_all
+from .indicators import INDICATORS, THEMES as _THEMES, _as_territory, compute_all
 
 __all__ = ["catalogue", "catalogue_from_tidy", "catalogue_text"]
 
@@ -49,13 +49,10 @@ def catalogue_from_tidy(tidy: pd.DataFrame, territory) -> dict:
     vals = tidy["value"].to_numpy(dtype=float, na_value=float("nan"))
     by_id: dict[str, dict] = {}
     for i, iid in enumerate(cols["indicator_id"]):
-        if iid not in by_id:
-            meta = INDICATORS.get(iid, {})
+        if iid not in by_id:  # label, unit, source, vintage: from the registry, via finalize()
             by_id[iid] = {
-                "id": iid, "label": meta.get("label", cols["label"][i]),
-                "unit": meta.get("unit", cols["unit"][i]),
-                "source": meta.get("source", cols["source"][i]),
-                "vintage": str(meta.get("vintage", cols["vintage"][i])),
+                "id": iid, "label": cols["label"][i], "unit": cols["unit"][i],
+                "source": cols["source"][i], "vintage": str(cols["vintage"][i]),
                 "values": {"territory": None, "epci": {}, "departement": {}, "region": {},
                            "france_metro": None, "france": None}}
         lvl, v = cols["level"][i], _clean(vals[i])
@@ -69,14 +66,8 @@ def catalogue_from_tidy(tidy: pd.DataFrame, territory) -> dict:
 
 def catalogue(territory) -> dict:
     """Catalogue of every indicator of ``territory`` (a Territory or a CPTS id)."""
-    from .indicators import _as_territory
-
     territory = _as_territory(territory)
     return catalogue_from_tidy(compute_all(territory), territory)
-
-
-def _width(s: str) -> int:
-    return len(s)
 
 
 def catalogue_text(cat: dict, epcis: bool = True) -> str:
@@ -112,7 +103,7 @@ def catalogue_text(cat: dict, epcis: bool = True) -> str:
                 label = label[:63] + "…"
             body.append([label, ind["unit"] if len(ind["unit"]) <= 18 else ind["unit"][:17] + "…"]
                         + [cell(ind, lvl, code) for lvl, code, _ in columns])
-        widths = [max(_width(r[i]) for r in [header] + body) for i in range(len(header))]
+        widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
         out = [title, "  ".join(h.ljust(widths[i]) if i < 2 else h.rjust(widths[i])
                                 for i, h in enumerate(header))]
         out.append("  ".join("-" * w for w in widths))

@@ -45,6 +45,22 @@ class HarmonisationReport:
         return "; ".join(parts)
 
 
+def weighted_rate(df: pd.DataFrame, keys: list[str], rate: str, weight: str) -> pd.Series:
+    """Mean of ``rate`` weighted by ``weight`` per group of ``keys`` (index: the groups, sorted).
+
+    Σ rate × weight / Σ weight over the rows having both; a group of a single row keeps its rate
+    (even with weight 0 or missing); a row with weight > 0 and no rate makes the group's mean
+    missing (the mean of the other rows would be biased).
+    """
+    r, w = df[rate], df[weight]
+    t = pd.DataFrame({"num": r * w, "den": w.where(r.notna()), "miss": r.isna() & (w.fillna(0) > 0),
+                      "rate": r})
+    g = t.groupby([df[k] for k in keys], sort=True, dropna=False)
+    val = g["num"].sum(min_count=1) / g["den"].sum(min_count=1).replace(0, np.nan)
+    val = val.where(g.size() != 1, g["rate"].first())
+    return val.where(~g["miss"].any())
+
+
 def harmonise_to_cog2025(
     df: pd.DataFrame,
     passage: pd.DataFrame,
@@ -120,35 +136,21 @@ def harmonise_to_cog2025(
         split = split[pd.to_datetime(split["scission_date"]) > pd.Timestamp(f"{from_cog}-01-01")]
     report.split_territories = dict(split["scission_communes_cog2025"].astype(str))
 
-    for r, w in rates.items():
-        work[f"_rw_{r}"] = work[r] * work[w]
-        # a part with weight > 0 and no rate makes the mean unknown
-        work[f"_rmiss_{r}"] = (work[r].isna() & (work[w].fillna(0) > 0)).astype(int)
-        work[f"_rwv_{r}"] = work[w].where(work[r].notna())
-
     grouped = work.groupby(keys, sort=True, dropna=False)
     out = pd.DataFrame(index=grouped.size().index)
-    out["_n"] = grouped.size()
     for c in counts:
         s = grouped[c].sum(min_count=1)
         if work[c].isna().any():
             anymiss = work[c].isna().groupby([work[k] for k in keys], sort=True, dropna=False).any()
             s = s.where(~anymiss)
         out[c] = s
-    for r in rates:
-        num = grouped[f"_rw_{r}"].sum(min_count=1)
-        den = grouped[f"_rwv_{r}"].sum(min_count=1)
-        miss = grouped[f"_rmiss_{r}"].sum() > 0
-        val = num / den.replace(0, np.nan)
-        # a single source row keeps its rate even with weight 0 or missing weight
-        single = out["_n"] == 1
-        val = val.where(~single, grouped[r].first())
-        out[r] = val.where(~miss)
+    for r, w in rates.items():
+        out[r] = weighted_rate(work, keys, r, w)
     for c in first:
         out[c] = grouped[c].first()
     srcs = grouped["_src"].agg(lambda s: sorted(set(s)))
     report.merged_into = {k if isinstance(k, str) else k[0]: v for k, v in srcs.items() if len(v) > 1}
-    out = out.drop(columns="_n").reset_index()
+    out = out.reset_index()
     report.n_rows_out = len(out)
     out.attrs = dict(df.attrs)
     out.attrs["harmonisation"] = report.summary()

@@ -12,7 +12,7 @@ how it is aggregated); :data:`INDICATORS` is that registry. Design:
 - **thin data layer**: :func:`national_data` loads the sources once per process and data root
   (``functools.lru_cache``) and precomputes the départements, régions and France comparators;
   :func:`compute_all`, :func:`age_structure`, :func:`commune_table`, :func:`commune_values`,
-  :func:`hospitals`, :func:`apl_evolution` take a :class:`~cpts_diag.territory.Territory`.
+  :func:`hospitals` take a :class:`~cpts_diag.territory.Territory`.
 
 Tidy columns: indicator_id, label, unit, source, vintage, theme, level, code, name, value, method,
 n_communes, n_missing, coverage, note. Levels: ``territory`` (the CPTS), ``epci`` (the part of each
@@ -32,22 +32,20 @@ import pandas as pd
 import yaml
 
 from .apl_params import APL_GP_THRESHOLDS  # DREES: < 2.5 under-served; 2.5–4; ≥ 4
+from .cog import weighted_rate
+from .fmt import NNBSP, fmt_number, fmt_percent
 
 
 __all__ = [
-    "INDICATORS", "LEVELS", "LEVEL_LABELS", "AGE_BANDS", "APL_PROFESSIONS_SHORT", "BPE_CODES",
-    "compute_all", "age_structure", "commune_table", "commune_values", "hospitals", "apl_evolution",
-    "indicator_ids", "national_data", "aggregate", "commune_base", "commune_indicators",
+    "INDICATORS", "LEVELS", "AGE_BANDS", "APL_PROFESSIONS_SHORT", "BPE_CODES",
+    "compute_all", "age_structure", "commune_table", "commune_values", "hospitals",
+    "national_data", "aggregate", "commune_base", "commune_indicators",
     "apl_by_commune", "bpe_by_commune", "areas_by_commune", "finalize", "load_registry",
     "registry_frame", "registry_markdown", "THEMES",
 ]
 
 REGISTRY_PATH = Path(__file__).with_name("indicators.yaml")
 LEVELS = ("territory", "epci", "departement", "region", "france_metro", "france")
-LEVEL_LABELS = {
-    "territory": "CPTS", "epci": "EPCI (partie dans la CPTS)", "departement": "Département",
-    "region": "Région", "france_metro": "France métropolitaine", "france": "France entière",
-}
 FRANCE_METRO = ("FRM", "France métropolitaine")
 FRANCE = ("FR", "France entière")
 AGE_BANDS = (("0_14", "0-14 ans"), ("15_24", "15-24 ans"), ("25_54", "25-54 ans"),
@@ -65,6 +63,9 @@ _KINDS = {"sum", "ratio", "wmean", "growth", "quantile", "none"}
 
 # --- registry -------------------------------------------------------------------------------------
 
+_FLAGS = {"incomplete_2025", "polygon_area"}  # automatic notes, see _notes()
+
+
 def load_registry(path: Path = REGISTRY_PATH) -> dict[str, dict]:
     """Read ``indicators.yaml`` (the one place documenting every indicator id) and check it."""
     reg = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -81,15 +82,13 @@ def load_registry(path: Path = REGISTRY_PATH) -> dict[str, dict]:
         d["vintage"] = str(d["vintage"])
         d.setdefault("note", None)
         d.setdefault("short_label", d["label"])
+        d["flags"] = list(d.get("flags") or [])
+        if set(d["flags"]) - _FLAGS:
+            raise ValueError(f"{path}: indicator {iid}: unknown flags {sorted(set(d['flags']) - _FLAGS)}")
     return reg
 
 
 INDICATORS: dict[str, dict] = load_registry()
-
-
-def indicator_ids(theme: str | None = None) -> list[str]:
-    """Indicator ids in registry order (optionally of one theme)."""
-    return [k for k, v in INDICATORS.items() if theme is None or v["theme"] == theme]
 
 
 THEMES = {"population": "Population", "age": "Âges", "socio": "Situation socio-économique",
@@ -135,11 +134,6 @@ def apl_by_commune(apl: pd.DataFrame) -> pd.DataFrame:
     a = apl[["code_commune_cog2025", "annee", "profession", "apl", "pop_std", "pop_tot"]].copy()
     a["p"] = a["profession"].map(APL_PROFESSIONS_SHORT).astype(str)
     a["key"] = a["p"] + "_" + a["annee"].astype(str)
-    ok_w = a["apl"].notna() & a["pop_std"].notna()
-    a["_num"] = (a["apl"] * a["pop_std"]).where(ok_w)
-    a["_w"] = a["pop_std"].where(ok_w)
-    # a row with a positive weight but no APL makes the commune's mean unknown
-    a["_bad"] = (a["apl"].isna() & (a["pop_std"].fillna(0) > 0)).astype(int)
     lo, hi = APL_GP_THRESHOLDS
     pt = a["pop_tot"].where(a["apl"].notna())
     a["_pt"] = pt
@@ -148,15 +142,11 @@ def apl_by_commune(apl: pd.DataFrame) -> pd.DataFrame:
     a["_ge"] = pt.where(a["apl"] >= hi, 0.0).where(pt.notna())
     g = a.groupby(["code_commune_cog2025", "key"], sort=False)
     agg = pd.DataFrame({
-        "n": g.size(),
-        "num": g["_num"].sum(min_count=1), "w": g["_w"].sum(min_count=1),
-        "first": g["apl"].first(), "bad": g["_bad"].sum(),
+        "apl": weighted_rate(a, ["code_commune_cog2025", "key"], "apl", "pop_std"),
         "popstd": g["pop_std"].sum(min_count=1), "poptot": g["_pt"].sum(min_count=1),
         "lt_2_5": g["_lt"].sum(min_count=1), "2_5_4": g["_mid"].sum(min_count=1),
         "ge_4": g["_ge"].sum(min_count=1),
     })
-    w = agg["w"].where(agg["w"] > 0)
-    agg["apl"] = (agg["num"] / w).where(agg["n"] > 1, agg["first"]).where(agg["bad"] == 0)
     agg = agg.reset_index()
     wide = agg.pivot(index="code_commune_cog2025", columns="key",
                      values=["apl", "popstd", "poptot", "lt_2_5", "2_5_4", "ge_4"])
@@ -384,9 +374,8 @@ def published_values(ptod: pd.DataFrame, registry: dict[str, dict] | None = None
 
 
 def _fmt_share(x: float) -> str:
-    from .fmt import fmt_percent
     if 0.999 <= x < 1:
-        return "> 99,9 %".replace(" ", "\u202f")
+        return ">" + NNBSP + fmt_percent(99.9, 1)
     return fmt_percent(100 * x, 1)
 
 
@@ -424,17 +413,22 @@ def finalize(agg: pd.DataFrame, published: pd.DataFrame | None = None,
     t["note"] = notes
     for c in ("label", "unit", "source", "vintage", "theme"):
         t[c] = t["indicator_id"].map(meta[c])
+    return _sort_tidy(t, registry)[TIDY_COLUMNS].reset_index(drop=True)
+
+
+def _sort_tidy(t: pd.DataFrame, registry: dict) -> pd.DataFrame:
+    """Rows in registry order, then level order (territory … france), then code (stable)."""
     order = {k: i for i, k in enumerate(registry)}
     lorder = {k: i for i, k in enumerate(LEVELS)}
-    t = (t.assign(_o=t["indicator_id"].map(order), _l=t["level"].map(lorder))
-         .sort_values(["_o", "_l", "code"], kind="stable").drop(columns=["_o", "_l"]))
-    return t[TIDY_COLUMNS].reset_index(drop=True)
+    return (t.assign(_o=t["indicator_id"].map(order), _l=t["level"].map(lorder))
+            .sort_values(["_o", "_l", "code"], kind="stable").drop(columns=["_o", "_l"]))
 
 
 def _notes(t: pd.DataFrame, meta: pd.DataFrame, flags: pd.DataFrame | None) -> list[str]:
     """Row notes: communes left out (with codes when known), published / n.d. reasons, flags."""
-    sid = t["indicator_id"].map(meta["source_id"]).to_numpy()
-    kind = t["indicator_id"].map(meta["compute"].map(lambda c: c["kind"])).to_numpy()
+    auto = (t["indicator_id"].map(meta["flags"]) if "flags" in meta.columns
+            else pd.Series(np.nan, index=t.index))
+    auto = [a if isinstance(a, list) else [] for a in auto]  # registry flags of each row
     fl = {}
     if flags is not None and len(flags):
         fl = {(r.level, r.code): (r.incomplete, r.area_fallback) for r in flags.itertuples()}
@@ -458,17 +452,15 @@ def _notes(t: pd.DataFrame, meta: pd.DataFrame, flags: pd.DataFrame | None) -> l
                 s += f" ; population couverte : {_fmt_share(r.coverage)}"
             partial = getattr(r, "partial", np.nan)
             if partial == partial:
-                from .fmt import fmt_number
                 s += (f" ; n.d. car la somme serait incomplète (somme partielle sur les communes "
                       f"renseignées : {fmt_number(partial)})")
             parts.append(s)
         if r.method == "calculé" and (r.level, r.code) in fl:
             inc, area = fl[(r.level, r.code)]
-            if inc and sid[i] == "population" and kind[i] in ("sum", "ratio") and (
-                    r.indicator_id.startswith(("population_2022", "pop_", "density"))):
+            if inc and "incomplete_2025" in auto[i]:
                 parts.append("sous-estimé : commune(s) incomplète(s) depuis une fusion du "
                              f"1er janvier 2025 ({inc})")
-            if area and r.indicator_id in ("area_km2", "density_2022"):
+            if area and "polygon_area" in auto[i]:
                 parts.append(f"superficie du polygone (pas de surface IGN) pour {area}")
         out.append(" ; ".join(parts))
     return out
@@ -492,49 +484,50 @@ def _flags(base: pd.DataFrame, membership: pd.DataFrame, list_codes: bool) -> pd
     return pd.DataFrame({"incomplete": inc, "area_fallback": area}).reset_index()
 
 
+def _per_commune(b: pd.DataFrame, iid: str) -> pd.Series:
+    """Value of indicator ``iid`` for each commune taken alone, from its registry formula
+    (``sum``: the commune's column as is; ``ratio`` and ``growth``: as in :func:`aggregate`)."""
+    c = INDICATORS[iid]["compute"]
+    if c["kind"] == "sum":
+        return b[c["col"]]
+    if c["kind"] == "ratio":
+        return (c.get("factor", 1) * b[c["num"]] / b[c["den"]].where(b[c["den"]] > 0)).astype(float)
+    if c["kind"] == "growth":
+        return ((b[c["end"]] / b[c["start"]].where(b[c["start"]] > 0)) ** (1 / c["years"]) - 1) * 100
+    raise ValueError(f"{iid}: no per-commune formula for kind {c['kind']!r}")
+
+
 def commune_indicators(base: pd.DataFrame) -> pd.DataFrame:
     """Per-commune values with the same formulas as the aggregates (a commune is a group of one).
 
     Columns named after the indicator ids they match (``population_2022``, ``density_2022``,
-    ``ageing_index_2022``, ``apl_mg_2023``, ``count_gp_bpe2024`` …) plus ``apl_mg_class_2023``.
+    ``ageing_index_2022``, ``apl_mg_2023``, ``count_gp_bpe2024`` …). Sums, ratios and growth
+    rates come from the registry (:func:`_per_commune`); weighted means (APL, socio-economic
+    rates) are the commune's own published value.
     """
     b = base
+    own = {"share_80p_alone_2022": "pct_80p_seuls_2022", "unemployment_1564_2022": "chomage_1564_2022",
+           "poverty_rate_2021": "taux_pauvrete_2021", "median_income_2021": "revenu_median_2021"}
     with np.errstate(divide="ignore", invalid="ignore"):
-        def ratio(n, d, f=1.0):
-            return (f * b[n] / b[d].where(b[d] > 0)).astype(float)
-        out = pd.DataFrame({
-            "code_commune": b["code_commune"], "nom": b["nom"], "dep": b["dep"],
-            "epci_siren": b["epci_siren"], "epci_nom": b["epci_nom"],
-            "population_2022": b["pop_2022"], "population_2016": b["pop_2016"],
-            "population_2011": b["pop_2011"],
-            "pop_growth_2016_2022": ((b["pop_2022"] / b["pop_2016"].where(b["pop_2016"] > 0))
-                                     ** (1 / 6) - 1) * 100,
-            "area_km2": b["area_km2"], "area_source": b["area_source"],
-            "density_2022": ratio("pop_2022", "area_km2"),
-            "ageing_index_2022": ratio("pop_65p", "pop_0_19", 100),
-            "share_60p_2022": ratio("pop_60p", "pop_2022", 100),
-            "share_75p_2022": ratio("pop_75p", "pop_2022", 100),
-            "share_80p_2022": ratio("pop_80p", "pop_2022", 100),
-            "share_80p_alone_2022": b["pct_80p_seuls_2022"],
-            "unemployment_1564_2022": b["chomage_1564_2022"],
-            "poverty_rate_2021": b["taux_pauvrete_2021"],
-            "median_income_2021": b["revenu_median_2021"],
-        })
+        out = pd.DataFrame({c: b[c] for c in ("code_commune", "nom", "dep", "epci_siren", "epci_nom")})
+        for iid in ("population_2022", "population_2016", "population_2011", "pop_growth_2016_2022",
+                    "area_km2"):
+            out[iid] = _per_commune(b, iid)
+        out["area_source"] = b["area_source"]
+        for iid in ("density_2022", "ageing_index_2022", "share_60p_2022", "share_75p_2022",
+                    "share_80p_2022"):
+            out[iid] = _per_commune(b, iid)
+        for iid, col in own.items():
+            out[iid] = b[col]
         for p in ("mg", "mg_moins65"):
             for y in (2022, 2023):
                 out[f"apl_{p}_{y}"] = b.get(f"apl_{p}_{y}")
         for p in ("inf", "kine", "sf", "dent"):
             out[f"apl_{p}_2023"] = b.get(f"apl_{p}_2023")
-        lo, hi = APL_GP_THRESHOLDS
-        apl = out["apl_mg_2023"]
-        out["apl_mg_class_2023"] = pd.Series(
-            np.select([apl < lo, (apl >= lo) & (apl < hi), apl >= hi],
-                      ["< 2,5", "2,5 à < 4", "≥ 4"], default=""), index=b.index).replace("", None)
-        for code, k in BPE_CODES.items():
-            out[f"count_{k}_bpe2024"] = b[f"bpe_{code}"]
-        for code, k in BPE_CODES.items():
-            out[f"density_{k}_bpe2024"] = ratio(f"bpe_{code}", "pop_2022", 10000)
-        out["n_hospitals_finess2020"] = b["n_hospitals"]
+        for kind in ("count", "density"):
+            for k in BPE_CODES.values():
+                out[f"{kind}_{k}_bpe2024"] = _per_commune(b, f"{kind}_{k}_bpe2024")
+        out["n_hospitals_finess2020"] = _per_commune(b, "n_hospitals_finess2020")
         out["complet_2022"] = b["complet_2022"]
     return out
 
@@ -548,7 +541,6 @@ class NationalData:
     base: pd.DataFrame
     tidy: pd.DataFrame  # finalize()d, levels departement, region, france_metro, france
     row_of: pd.Series  # code_commune -> position in base
-    sources: dict
 
 
 def _national_membership(base: pd.DataFrame) -> pd.DataFrame:
@@ -585,10 +577,8 @@ def _national(stamp: tuple) -> NationalData:
     memb = _national_membership(base)
     agg = aggregate(base, memb)
     tidy = finalize(agg, published_values(ptod), flags=_flags(base, memb, list_codes=False))
-    sources = {f.attrs.get("source", {}).get("id"): f.attrs.get("source")
-               for f in (com, pop, soc, polys, bpe, apl, hosp, ptod)}
     row_of = pd.Series(np.arange(len(base)), index=base["code_commune"].astype(str))
-    return NationalData(base=base, tidy=tidy, row_of=row_of, sources=sources)
+    return NationalData(base=base, tidy=tidy, row_of=row_of)
 
 
 _NATIONAL_SOURCES = (("cog_communes", None), ("population", None), ("population_age_42_43", None),
@@ -624,14 +614,19 @@ def _as_territory(territory):
     return territory
 
 
-def _territory_membership(nat: NationalData, territory) -> pd.DataFrame:
-    rows = nat.row_of.reindex(territory.communes)
+def _rows(nat: NationalData, codes) -> np.ndarray:
+    """Positions of ``codes`` in the national frame; unknown codes raise TerritoryError."""
+    rows = nat.row_of.reindex([str(c) for c in codes])
     if rows.isna().any():
         from .errors import TerritoryError
-        bad = list(rows.index[rows.isna()])
-        raise TerritoryError(f"Codes absents du COG 2025 : {', '.join(bad)}. Correctif : "
-                             "construisez le territoire avec Territory.from_codes (qui les valide).")
-    rows = rows.to_numpy(dtype=int)
+        raise TerritoryError("Codes communes inconnus du COG 2025 : "
+                             + ", ".join(rows.index[rows.isna()]) + ". Correctif : passez des "
+                             "codes du COG 2025 (Territory.from_codes recode les anciens).")
+    return rows.to_numpy(dtype=int)
+
+
+def _territory_membership(nat: NationalData, territory) -> pd.DataFrame:
+    rows = _rows(nat, territory.communes)
     b = nat.base
     t = pd.DataFrame({"row": rows, "level": "territory", "code": territory.id,
                       "name": territory.name})
@@ -655,21 +650,18 @@ def compute_all(territory) -> pd.DataFrame:
     keep = ((t["level"].eq("departement") & t["code"].isin(deps))
             | (t["level"].eq("region") & t["code"].isin(regs))
             | t["level"].isin(["france_metro", "france"]))
-    out = pd.concat([local, t[keep]], ignore_index=True)
-    order = {k: i for i, k in enumerate(INDICATORS)}
-    lorder = {k: i for i, k in enumerate(LEVELS)}
-    out = (out.assign(_o=out["indicator_id"].map(order), _l=out["level"].map(lorder))
-           .sort_values(["_o", "_l", "code"], kind="stable").drop(columns=["_o", "_l"])
-           .reset_index(drop=True))
-    # attrs stay tiny: pandas deep-copies them at every operation (sources: national_data().sources)
+    out = _sort_tidy(pd.concat([local, t[keep]], ignore_index=True), INDICATORS).reset_index(drop=True)
+    # attrs stay tiny: pandas deep-copies them at every operation
     out.attrs = {"territory": territory.id}
     return out
 
 
-def age_structure(territory) -> pd.DataFrame:
+def age_structure(territory, tidy: pd.DataFrame | None = None) -> pd.DataFrame:
     """Age structure 2022 for bars/pyramids: band, band_label, order, level, code, name,
-    share (% of the six bands, summing to 100), population (DERIVED count)."""
-    t = compute_all(territory)
+    share (% of the six bands, summing to 100), population (DERIVED count).
+
+    ``tidy``: the territory's :func:`compute_all` frame when the caller already has it."""
+    t = compute_all(territory) if tidy is None else tidy
     rows = []
     for i, (b, lab) in enumerate(AGE_BANDS):
         s = t[t["indicator_id"] == f"share_age_{b}_2022"][["level", "code", "name", "value"]]
@@ -687,14 +679,7 @@ def commune_values(codes) -> pd.DataFrame:
     """Per-commune values (:func:`commune_indicators`) of any list of COG 2025 codes, in the
     given order (unknown codes raise TerritoryError)."""
     nat = national_data()
-    codes = [str(c) for c in codes]
-    rows = nat.row_of.reindex(codes)
-    if rows.isna().any():
-        from .errors import TerritoryError
-        raise TerritoryError("Codes communes inconnus du COG 2025 : "
-                             + ", ".join(rows.index[rows.isna()]) + ". Correctif : passez des "
-                             "codes du COG 2025 (Territory.from_codes recode les anciens).")
-    sub = nat.base.iloc[rows.to_numpy(dtype=int)].reset_index(drop=True)
+    sub = nat.base.iloc[_rows(nat, codes)].reset_index(drop=True)
     return commune_indicators(sub)
 
 
@@ -724,18 +709,3 @@ def hospitals(territory) -> pd.DataFrame:
     out = out.sort_values(["commune", "type", "nom"]).reset_index(drop=True)
     out.attrs = {"source": h.attrs.get("source")}
     return out
-
-
-def apl_evolution(territory) -> pd.DataFrame:
-    """APL by profession and vintage (tidy, for evolution charts): profession, year, level,
-    code, name, value, unit, note (communes left out), registry_note (method caveats: for
-    nurses, physiotherapists, midwives and dentists only 2022–2023 are given, the 2022 DREES
-    method break making 2016 incomparable; GP vintages comparable with care)."""
-    t = compute_all(territory)
-    a = t[t["indicator_id"].str.match(r"^apl_[a-z0-9_]+_\d{4}$")].copy()
-    parts = a["indicator_id"].str.extract(r"^apl_(?P<profession>.+)_(?P<year>\d{4})$")
-    a["profession"] = parts["profession"]
-    a["year"] = parts["year"].astype(int)
-    a["registry_note"] = a["indicator_id"].map(lambda i: INDICATORS[i]["note"] or "")
-    return a[["profession", "year", "level", "code", "name", "value", "unit", "note",
-              "registry_note"]].reset_index(drop=True)

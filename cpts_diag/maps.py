@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .apl_params import APL_GP_THRESHOLDS
+from .fmt import NNBSP, fmt_number, is_missing
 
 MISSING_LABEL = "Donnée manquante"
 MISSING_COLOR = "#d9d9d9"
@@ -51,12 +52,10 @@ APL_MG_LABELS = ("≤ 2,5 (sous-dotation)", "2,5 à 4", "> 4")
 VENDOR_DIR = Path(__file__).resolve().parent / "templates" / "vendor"
 
 
-# --- French number format (local, so the maps do not depend on the indicator layer) ------------
+# --- French number format ----------------------------------------------------------------------
 
 def fr_number(value, decimals: int = 1) -> str:
-    """``1234.5`` → ``"1 234,5"`` (see :func:`cpts_diag.fmt.fmt_number`); missing → ``"n.d."``."""
-    from .fmt import fmt_number
-
+    """``1234.5`` → ``"1 234,5"`` (:func:`cpts_diag.fmt.fmt_number`); missing → ``"n.d."``."""
     return fmt_number(value, decimals)
 
 
@@ -365,7 +364,6 @@ def choropleth(gdf, column: str, *, title: str, legend_title: str, source: str,
     (default: union of ``gdf``); ``towns``: GeoDataFrame with ``nom`` (see :func:`top_towns`).
     ``source``: « Insee, RP 2022 ; IGN, Admin Express 2025 », written under the map.
     """
-    from matplotlib.patches import Patch
 
     if column not in gdf.columns:
         raise KeyError(f"Column {column!r} is not in the frame; columns: {', '.join(map(str, gdf.columns))}")
@@ -375,29 +373,43 @@ def choropleth(gdf, column: str, *, title: str, legend_title: str, source: str,
     out = _to_l93(outline) if outline is not None else outline_of(g)
     _frame_extent(ax, g)
     _draw_context(ax, context, None)
-    idx = classes.index(g[column])
-    present = g[idx >= 0]
-    if len(present):
-        present.plot(ax=ax, color=[classes.colors[i] for i in idx[idx >= 0]], edgecolor="white",
-                     linewidth=0.5, zorder=2)
-    missing = g[idx < 0]
-    if len(missing):
-        missing.plot(ax=ax, facecolor=MISSING_COLOR, edgecolor=MISSING_EDGE, hatch="////",
-                     linewidth=0.4, zorder=2)
+    idx = _draw_classes(ax, g, column, classes, linewidth=0.5, missing_linewidth=0.4)
     _draw_context(ax, None, out)
     _frame_extent(ax, g)
     _draw_towns(ax, towns)
     _draw_scalebar(ax)
+    handles = _class_handles(classes, idx, drop_empty=not (idx >= 0).any())
+    _finish(fig, ax, title, source, handles, legend_title + "\n(nombre de communes)", note)
+    return fig
+
+
+def _draw_classes(ax, g, column: str, classes: Classes, linewidth: float,
+                  missing_linewidth: float) -> pd.Series:
+    """Communes coloured by class, those without value hatched; returns the class of each."""
+    idx = classes.index(g[column])
+    if (idx >= 0).any():
+        g[idx >= 0].plot(ax=ax, color=[classes.colors[i] for i in idx[idx >= 0]], edgecolor="white",
+                         linewidth=linewidth, zorder=2)
+    if (idx < 0).any():
+        g[idx < 0].plot(ax=ax, facecolor=MISSING_COLOR, edgecolor=MISSING_EDGE, hatch="////",
+                        linewidth=missing_linewidth, zorder=2)
+    return idx
+
+
+def _class_handles(classes: Classes, idx: pd.Series, drop_empty: bool = False) -> list:
+    """Legend entries « label (number of communes) », plus « Donnée manquante » if any is missing;
+    ``drop_empty`` leaves out the classes no commune falls in."""
+    from matplotlib.patches import Patch
+
     counts = idx.value_counts()
     handles = [Patch(facecolor=c, edgecolor="#666666", linewidth=0.4,
                      label=f"{lab} ({int(counts.get(i, 0))})")
                for i, (lab, c) in enumerate(zip(classes.labels, classes.colors))
-               if len(present) or counts.get(i, 0)]
-    if len(missing):
+               if not drop_empty or counts.get(i, 0)]
+    if (idx < 0).any():
         handles.append(Patch(facecolor=MISSING_COLOR, edgecolor=MISSING_EDGE, hatch="////",
-                             linewidth=0.4, label=f"{MISSING_LABEL} ({len(missing)})"))
-    _finish(fig, ax, title, source, handles, legend_title + "\n(nombre de communes)", note)
-    return fig
+                             linewidth=0.4, label=f"{MISSING_LABEL} ({int((idx < 0).sum())})"))
+    return handles
 
 
 def category_map(gdf, column: str, *, title: str, legend_title: str, source: str, context=None,
@@ -509,7 +521,6 @@ def small_multiples(gdf, panels: Sequence[tuple[str, str, "Classes"]], *, title:
     it, with « Donnée manquante » for communes without a value.
     """
     from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
 
     g = _to_l93(gdf)
     out = _to_l93(outline) if outline is not None else outline_of(g)
@@ -531,24 +542,12 @@ def small_multiples(gdf, panels: Sequence[tuple[str, str, "Classes"]], *, title:
         ax.set_aspect("equal", adjustable="box")
         if ctx is not None:
             ctx.plot(ax=ax, facecolor=CONTEXT_COLOR, edgecolor=CONTEXT_EDGE, linewidth=0.4, zorder=1)
-        idx = classes.index(g[column])
-        if (idx >= 0).any():
-            g[idx >= 0].plot(ax=ax, color=[classes.colors[i] for i in idx[idx >= 0]],
-                             edgecolor="white", linewidth=0.3, zorder=2)
-        if (idx < 0).any():
-            g[idx < 0].plot(ax=ax, facecolor=MISSING_COLOR, edgecolor=MISSING_EDGE, hatch="////",
-                            linewidth=0.3, zorder=2)
+        idx = _draw_classes(ax, g, column, classes, linewidth=0.3, missing_linewidth=0.3)
         out.boundary.plot(ax=ax, color=OUTLINE_COLOR, linewidth=1.1, zorder=5)
         ax.set_xlim(xmin, xmax)
         ax.set_ylim(ymin, ymax)
         ax.set_title(ptitle, fontsize=9.5, loc="left")
-        counts = idx.value_counts()
-        handles = [Patch(facecolor=col, edgecolor="#666666", linewidth=0.4,
-                         label=f"{lab} ({int(counts.get(i, 0))})")
-                   for i, (lab, col) in enumerate(zip(classes.labels, classes.colors))]
-        if (idx < 0).any():
-            handles.append(Patch(facecolor=MISSING_COLOR, edgecolor=MISSING_EDGE, hatch="////",
-                                 linewidth=0.4, label=f"{MISSING_LABEL} ({int((idx < 0).sum())})"))
+        handles = _class_handles(classes, idx)
         fig.legend(handles=handles, loc="upper left", ncols=2, fontsize=7.5, frameon=False,
                    bbox_to_anchor=(left, bottom - 0.05 / fig_h), handlelength=1.4, columnspacing=1.0)
     fig.text(0.15 / fig_w, 1 - 0.15 / fig_h, title, ha="left", va="top", fontsize=12, fontweight="bold")
@@ -613,12 +612,10 @@ def _light_geometry(gdf, simplify_m: float, precision: int):
 
 
 def _value_text(value, decimals: int, unit: str) -> str:
-    from .fmt import NNBSP
-
-    if value is None or pd.isna(value):
-        return MISSING_LABEL
     u = (unit or "").strip()
-    return fr_number(value, decimals) + (NNBSP + u if u else "")
+    if is_missing(value):
+        return MISSING_LABEL
+    return fmt_number(value, decimals) + (NNBSP + u if u else "")
 
 
 def _legend_html(layer: Layer, present_missing: bool) -> str:

@@ -113,6 +113,7 @@ class Diagnostic:
         self._figures: list[str] = []
         self._geo = None
         self._ctx = None
+        self._near: dict[float, pd.DataFrame] = {}
         self._by_key = self.tidy.set_index(["indicator_id", "level", "code"])["value"]
         dep_pop = self.communes.groupby("dep")["population_2022"].sum()
         self.main_dep = str(dep_pop.idxmax()) if len(dep_pop) else None
@@ -294,12 +295,14 @@ class Diagnostic:
         self.md("\n".join(lines))
         self.show_key_figures()
 
-    def key_figures_frame(self) -> pd.DataFrame:
+    def _key_figure_ids(self) -> list[str]:
         y = self.apl_year
-        ids = ["population_2022", "pop_growth_2016_2022", "density_2022", "share_75p_2022",
-               "ageing_index_2022", "unemployment_1564_2022", f"apl_mg_{y}",
-               f"share_pop_apl_mg_lt_2_5_{y}", "density_gp_bpe2024", "density_nurse_bpe2024"]
-        return self._compare_frame(ids)
+        return ["population_2022", "pop_growth_2016_2022", "density_2022", "share_75p_2022",
+                "ageing_index_2022", "unemployment_1564_2022", f"apl_mg_{y}",
+                f"share_pop_apl_mg_lt_2_5_{y}", "density_gp_bpe2024", "density_nurse_bpe2024"]
+
+    def key_figures_frame(self) -> pd.DataFrame:
+        return self._compare_frame(self._key_figure_ids())
 
     def _compare_frame(self, ids: list[str], france: bool | None = None) -> pd.DataFrame:
         """Indicators (rows) × CPTS and comparators (columns), raw values."""
@@ -331,7 +334,7 @@ class Diagnostic:
     def show_key_figures(self):
         self.md("## Chiffres clés")
         return self._show_compare(
-            [*self.key_figures_frame().attrs["ids"]], "chiffres_cles",
+            self._key_figure_ids(), "chiffres_cles",
             f"Chiffres clés de la {self.name} et de ses territoires de comparaison",
             note="n.d. : non disponible (donnée non publiée ou limitée à la France métropolitaine).")
 
@@ -414,7 +417,7 @@ class Diagnostic:
     def show_age_chart(self):
         from . import indicators as ind
 
-        a = ind.age_structure(self.territory)
+        a = ind.age_structure(self.territory, self.tidy)
         comps = [(lv, cd, nm) for lv, cd, nm in self.comparators() if lv != "france"]
         series = []
         for lv, cd, nm in comps:
@@ -455,10 +458,9 @@ class Diagnostic:
         self.md(" ".join(s))
 
     def show_ageing_map(self):
-        cl = maps.make_classes(self.geo["ageing_index_2022"], scheme="quantiles", k=5, decimals=0,
-                               cmap="YlOrRd")
         return self._commune_map("ageing_index_2022", "Indice de vieillissement par commune, 2022",
-                                 "Personnes de 65 ans ou plus\npour 100 de moins de 20 ans", cl,
+                                 "Personnes de 65 ans ou plus\npour 100 de moins de 20 ans",
+                                 self._classes("ageing_index_2022"),
                                  "carte_indice_vieillissement")
 
     def show_ageing_epci_table(self):
@@ -511,16 +513,25 @@ class Diagnostic:
                                   note="Évolutions en % par an (taux annuel moyen).")
 
     def show_growth_map(self):
-        cl = maps.make_classes(self.geo["pop_growth_2016_2022"], scheme="diverging", decimals=1,
-                               suffix=" %", cmap="RdBu")
         return self._commune_map("pop_growth_2016_2022",
                                  "Évolution annuelle moyenne de la population, 2016-2022",
-                                 "Taux annuel moyen (% par an)", cl, "carte_evolution_population")
+                                 "Taux annuel moyen (% par an)", self._classes("pop_growth_2016_2022"),
+                                 "carte_evolution_population")
 
     def show_density_map(self):
-        cl = maps.make_classes(self.geo["density_2022"], scheme="quantiles", k=5, decimals=0, cmap="PuBu")
-        return self._commune_map("density_2022", "Densité de population, 2022", "Habitants par km²", cl,
-                                 "carte_densite")
+        return self._commune_map("density_2022", "Densité de population, 2022", "Habitants par km²",
+                                 self._classes("density_2022"), "carte_densite")
+
+    def _classes(self, column: str):
+        """Classes of a commune column, the same on the static maps and the interactive map."""
+        if column.startswith("apl_mg"):
+            return maps.make_classes(self.geo[column], scheme="apl_mg")  # official thresholds
+        kw = {"ageing_index_2022": {"k": 5, "decimals": 0},
+              "density_2022": {"k": 5, "decimals": 0, "cmap": "PuBu"},
+              "pop_growth_2016_2022": {"scheme": "diverging", "decimals": 1, "suffix": " %",
+                                       "cmap": "RdBu"},
+              }.get(column, {"k": 4, "decimals": 0, "cmap": "GnBu"})  # APL of other professions
+        return maps.make_classes(self.geo[column], **kw)
 
     def _commune_map(self, column, title, legend_title, classes, name, source_id=None, note=None):
         """Choropleth of one commune column with the CPTS outline, context, towns and source."""
@@ -655,7 +666,7 @@ class Diagnostic:
     def _apl_map(self, column, title, name, source_id):
         return self._commune_map(
             column, title, "APL (consultations par an\net par habitant standardisé)",
-            maps.make_classes(self.geo[column], scheme="apl_mg"), name, source_id=source_id,
+            self._classes(column), name, source_id=source_id,
             note="Classes officielles : 2,5 et 4 consultations par an et par habitant standardisé "
                  "(2,5 : seuil de sous-densité de la Drees).")
 
@@ -696,8 +707,7 @@ class Diagnostic:
             col = f"apl_{p}_2023"
             if col not in g.columns:
                 continue
-            panels.append((col, f"{lab[0].upper() + lab[1:]} (ETP/100 000 hab. std)",
-                           maps.make_classes(g[col], scheme="quantiles", k=4, decimals=0, cmap="GnBu")))
+            panels.append((col, f"{lab[0].upper() + lab[1:]} (ETP/100 000 hab. std)", self._classes(col)))
         fig = maps.small_multiples(
             g, panels, title="APL aux autres professionnels de santé, 2023",
             source=f"Drees, accessibilité potentielle localisée (APL) 2023 ; fond communal : {GEO_SOURCE}",
@@ -711,15 +721,17 @@ class Diagnostic:
                                   france=True)
 
     def nearby_hospitals(self, buffer_m: float = 5000):
-        """Hospitals in the CPTS and within ``buffer_m`` of it (map), with ``dans_cpts``."""
-        from .loaders import load_hospitals
+        """Hospitals in the CPTS and within ``buffer_m`` of it (map), with ``dans_cpts``
+        (computed once per buffer; the static and the interactive maps share it)."""
+        if buffer_m not in self._near:
+            from .loaders import load_hospitals
 
-        h = maps.hospitals_frame(load_hospitals())
-        zone = maps._to_l93(self.geo).geometry.union_all().buffer(buffer_m)
-        hl = h.to_crs(2154)
-        near = h[hl.geometry.within(zone).to_numpy()].copy()
-        near["dans_cpts"] = near["code_commune"].isin(self.territory.communes)
-        return near
+            h = maps.hospitals_frame(load_hospitals())
+            zone = maps._to_l93(self.geo).geometry.union_all().buffer(buffer_m)
+            near = h[h.to_crs(maps.LAMBERT93).geometry.within(zone).to_numpy()].copy()
+            near["dans_cpts"] = near["code_commune"].isin(self.territory.communes)
+            self._near[buffer_m] = near
+        return self._near[buffer_m]
 
     def show_hospitals_text(self):
         h = self.hospitals
@@ -759,25 +771,17 @@ class Diagnostic:
         y = self.apl_year
         g = self.geo
         specs = [
-            ("ageing_index_2022", "Indice de vieillissement 2022", "", 0,
-             maps.make_classes(g["ageing_index_2022"], k=5, decimals=0)),
-            ("density_2022", "Densité de population 2022", "hab./km²", 0,
-             maps.make_classes(g["density_2022"], k=5, decimals=0, cmap="PuBu")),
-            ("pop_growth_2016_2022", "Évolution annuelle 2016-2022", "% par an", 2,
-             maps.make_classes(g["pop_growth_2016_2022"], scheme="diverging", decimals=1, suffix=" %", cmap="RdBu")),
-            (f"apl_mg_{y}", f"APL médecins généralistes {y}", "consultations/an/hab. std", 2,
-             maps.make_classes(g[f"apl_mg_{y}"], scheme="apl_mg")),
-            (f"apl_mg_moins65_{y}", f"APL médecins généralistes ≤ 65 ans {y}", "consultations/an/hab. std", 2,
-             maps.make_classes(g[f"apl_mg_moins65_{y}"], scheme="apl_mg")),
+            ("ageing_index_2022", "Indice de vieillissement 2022", "", 0),
+            ("density_2022", "Densité de population 2022", "hab./km²", 0),
+            ("pop_growth_2016_2022", "Évolution annuelle 2016-2022", "% par an", 2),
+            (f"apl_mg_{y}", f"APL médecins généralistes {y}", "consultations/an/hab. std", 2),
+            (f"apl_mg_moins65_{y}", f"APL médecins généralistes ≤ 65 ans {y}", "consultations/an/hab. std", 2),
         ]
-        for p, lab in OTHER_PROFESSIONS:
-            col = f"apl_{p}_2023"
-            if col in g.columns:
-                specs.append((col, f"APL {lab} 2023", "ETP/100 000 hab. std", 1,
-                              maps.make_classes(g[col], k=4, decimals=0, cmap="GnBu")))
-        layers = [maps.Layer(col, label, unit, cl, dec, source=self.registry[col]["source"]
-                             if col in self.registry else "")
-                  for col, label, unit, dec, cl in specs]
+        specs += [(f"apl_{p}_2023", f"APL {lab} 2023", "ETP/100 000 hab. std", 1)
+                  for p, lab in OTHER_PROFESSIONS if f"apl_{p}_2023" in g.columns]
+        layers = [maps.Layer(col, label, unit, self._classes(col), dec,
+                             source=self.registry[col]["source"] if col in self.registry else "")
+                  for col, label, unit, dec in specs]
         m = maps.interactive_map(g, layers, context=self.context, hospitals=self.nearby_hospitals(),
                                  tiles=self.tiles, attribution="Insee, Drees, IGN, FINESS")
         self.md("Carte interactive : choisissez l'indicateur en haut à droite ; survolez une commune pour "
@@ -830,8 +834,7 @@ class Diagnostic:
                                "APL après scénario": o["apl_publiee_apres"], "Variation simulée": o["variation"]})
             more = f" (12 premières sur {len(res.outside)})" if len(res.outside) > 12 else ""
             self.show_table(df, "scenario_hors_cpts", "Communes hors CPTS dont l'APL varie le plus" + more, src,
-                            decimals={"Population": 0, f"APL publiée {spec.year}": 2,
-                                      "APL après scénario": 2, "Variation simulée": 3})
+                            decimals=dec)
         return None
 
     # === 5. Sources ===================================================================================
@@ -958,11 +961,18 @@ def html_table(df: pd.DataFrame, caption: str, source: str, decimals: dict | Non
             tds.append(f'<td class="num" style="text-align:right">{text}</td>' if is_num
                        else f'<td style="text-align:left">{text}</td>')
         body.append("<tr>" + "".join(tds) + "</tr>")
+    return _wrap_table(caption, head, body, source, note)
+
+
+def _wrap_table(caption: str, head: str, body: list[str], source: str, note: str | None,
+                extra_notes: list[str] = ()) -> str:
+    """Caption, scrollable table and « Source : … » line (with the note and any extra notes)."""
     note_html = f" {html.escape(note)}" if note else ""
+    extra = "".join(f"<br>{html.escape(n)}" for n in extra_notes)
     return (f'<div class="cpts-caption">{html.escape(caption)}</div>'
             f'<div style="overflow-x:auto"><table class="cpts-table"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table></div>'
-            f'<div class="cpts-source">Source : {html.escape(source)}.{note_html}</div>')
+            f'<div class="cpts-source">Source : {html.escape(source)}.{note_html}{extra}</div>')
 
 
 def html_compare_table(df: pd.DataFrame, caption: str, source: str, note: str | None,
@@ -988,12 +998,7 @@ def html_compare_table(df: pd.DataFrame, caption: str, source: str, note: str | 
             t = tidy[(tidy["indicator_id"] == iid) & (tidy["level"] == "territory")]
             if len(t) and isinstance(t.iloc[0]["note"], str) and t.iloc[0]["note"]:
                 notes.append(f"{r['Indicateur']} (CPTS) : {t.iloc[0]['note']}")
-    extra = "".join(f"<br>{html.escape(n)}" for n in notes)
-    note_html = f" {html.escape(note)}" if note else ""
-    return (f'<div class="cpts-caption">{html.escape(caption)}</div>'
-            f'<div style="overflow-x:auto"><table class="cpts-table"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table></div>'
-            f'<div class="cpts-source">Source : {html.escape(source)}.{note_html}{extra}</div>')
+    return _wrap_table(caption, head, body, source, note, notes)
 
 
 def _join_sources(sources: list[str]) -> str:

@@ -290,21 +290,17 @@ def _norm_codes(vals: list, kind: str, where: str) -> list[str]:
 
 # --- validation of codes (pure: frames in, codes out) --------------------------------------------
 
-def _simplify(s: str) -> str:
-    return fold(s)
-
-
 def _suggest_communes(value: str, com: pd.DataFrame, n: int = 5) -> str:
     names = dict(zip(com["code_commune"], com["nom"]))
     if _COMMUNE_RE.match(value) or value.isdigit():
         same_dep = [c for c in names if c[:2] == value[:2]] or list(names)
         close = difflib.get_close_matches(value, same_dep, n=n, cutoff=0.6)
         return ", ".join(f"{c} ({names[c]})" for c in close)
-    simple = {c: _simplify(nm) for c, nm in names.items()}
+    simple = {c: fold(nm) for c, nm in names.items()}
     by_name: dict[str, list[str]] = {}
     for c, s in simple.items():
         by_name.setdefault(s, []).append(c)
-    close = difflib.get_close_matches(_simplify(value), list(by_name), n=n, cutoff=0.6)
+    close = difflib.get_close_matches(fold(value), list(by_name), n=n, cutoff=0.6)
     return ", ".join(f"{names[c]} ({c})" for s in close for c in by_name[s][:3])
 
 
@@ -380,8 +376,8 @@ def resolve_members(communes: list[str], epcis: list[str], com: pd.DataFrame,
                 if _SIREN_RE.match(e):
                     close = difflib.get_close_matches(e, list(known_epci.index), n=3, cutoff=0.7)
                 else:
-                    simple = {_simplify(v): k for k, v in known_epci.items()}
-                    close = [simple[s] for s in difflib.get_close_matches(_simplify(e), list(simple), n=3, cutoff=0.5)]
+                    simple = {fold(v): k for k, v in known_epci.items()}
+                    close = [simple[s] for s in difflib.get_close_matches(fold(e), list(simple), n=3, cutoff=0.5)]
                 sugg = ", ".join(f"{k} ({known_epci[k]})" for k in close)
                 parts.append(f"« {e} »" + (f" — EPCI proches : {sugg}" if sugg else ""))
             raise TerritoryError(

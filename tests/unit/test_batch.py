@@ -110,6 +110,16 @@ def test_index_lists_reports_with_french_numbers(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".index.html.tmp")]
 
 
+def test_index_marks_a_historical_perimeter(tmp_path):
+    """roannais-2019 is `replaced_by: roannais-2024` in data/cpts/: the index says it."""
+    _fake_report(tmp_path, "roannais-2019", "CPTS du Roannais (2019)", {"population_2022": 150404.0})
+    _fake_report(tmp_path, "roannais-2024", "CPTS du Roannais", {"population_2022": 176559.0})
+    page = batch.write_index(tmp_path).read_text(encoding="utf-8")
+    assert page.count("(périmètre historique)") == 1
+    row_2019 = page[page.index('href="roannais-2019/rapport.html"'):page.index('href="roannais-2024/')]
+    assert "(périmètre historique)" in row_2019
+
+
 # --- notebook runs (a Jupyter kernel per CPTS) -------------------------------------------------------
 
 @pytest.mark.slow
