@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import maps
+from .apl_params import APL_GP_THRESHOLDS
 from .atomic import write_atomic
 from .fmt import ND, NNBSP, SECRET, csv_fr, fmt_number, fmt_percent, fmt_value, is_missing
 
@@ -642,7 +643,7 @@ class Diagnostic:
     def show_apl_text(self):
         y = self.apl_year
         lt = f"share_pop_apl_mg_lt_2_5_{y}"
-        n_lt = int((self.communes[f"apl_mg_{y}"] < 2.5).sum())
+        n_lt = int((self.communes[f"apl_mg_{y}"] < APL_GP_THRESHOLDS[0]).sum())
         n_av = int(self.communes[f"apl_mg_{y}"].notna().sum())
         s = [f"L'accessibilité potentielle localisée (APL) aux médecins généralistes est de "
              f"**{self.num(f'apl_mg_{y}')} consultations par an et par habitant standardisé** en {y} "
