@@ -1,16 +1,18 @@
 # cpts-diag — the two commands of the README:
 #   make reports   set everything up (venv, install, open-data snapshot) and produce the Loire reports
 #   make test      run the test suite
+# `make reports REPORT_OPTS=--pdf` also prints each report to rapport.pdf (needs the `chromium` package).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 SNAPSHOT ?= ../shared/opendata
 JOBS   ?= 2
+REPORT_OPTS ?=
 
 .PHONY: reports setup data test test-unit bench clean-cache
 
 reports: setup
-	$(BIN)/cpts-diag report --all --jobs $(JOBS)
+	$(BIN)/cpts-diag report --all --jobs $(JOBS) $(REPORT_OPTS)
 
 setup: $(VENV)/.installed data
 

@@ -8,8 +8,9 @@ Usage: python bench/apl_validation.py [--year 2023] [--no-tune]
    by the smallest mean absolute error over their communes. The values shipped in
    ``cpts_diag/apl_parameters.yaml`` are compared with the tuned ones.
 2. Validation with the shipped defaults: per département (the Loire is the held-out test),
-   Pearson r, mean absolute error (MAE), bias and agreement of the official classes
-   (≤ 2,5 / 2,5–4 / > 4) between the recomputed and the published APL of each commune; then the
+   Pearson r, mean absolute error (MAE), bias and agreement of the official DREES classes
+   (« moins de 2,5 » / « de 2,5 à moins de 4 » / « 4 ou plus », left-closed) between the
+   recomputed and the published APL of each commune; then the
    same for the five CPTS (pop_std-weighted APL of the perimeter), and for the demand computed
    from RP 2022 ages instead of the DREES pop_std.
 """

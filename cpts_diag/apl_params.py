@@ -15,11 +15,27 @@ import yaml
 
 from .errors import APLInputError, VintageError
 
-__all__ = ["APLParameters", "TravelModel", "load_parameters", "APL_GP_THRESHOLDS"]
+__all__ = ["APLParameters", "TravelModel", "load_parameters", "APL_GP_THRESHOLDS",
+           "APL_GP_CLASS_LABELS", "APL_GP_CLASS_COLORS", "apl_gp_class"]
 
 #: DREES thresholds of the GP APL (consultations per year per standardised inhabitant): under 2,5
 #: a commune is under-served (« zone sous-dense »), 2,5 to 4 intermediate, 4 or more well served.
 APL_GP_THRESHOLDS = (2.5, 4.0)
+#: The three official classes, left-closed (DREES convention: a commune at exactly 2,5 is NOT
+#: under-served, one at exactly 4,0 is in the top class). The one list of labels and colours used
+#: by text, tables, static and interactive maps, legends, scenarios, validation and the index.
+APL_GP_CLASS_LABELS = ("moins de 2,5", "de 2,5 à moins de 4", "4 ou plus")
+APL_GP_CLASS_COLORS = ("#d7301f", "#fdae61", "#1a9850")
+
+
+def apl_gp_class(values):
+    """Official GP APL class of each value: 0 (< 2,5), 1 (2,5 ≤ APL < 4), 2 (≥ 4); NaN → -1."""
+    import numpy as np
+
+    v = np.asarray(values, dtype=float)
+    out = np.digitize(v, APL_GP_THRESHOLDS, right=False)
+    out[np.isnan(v)] = -1
+    return out
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Validation of the recomputed APL against the published DREES APL, and calibration.
 
-Pure functions on pandas objects: :func:`apl_class` (the official classes ≤ 2,5 / 2,5–4 / > 4),
+Pure functions on pandas objects: :func:`apl_class` (the official DREES classes, left-closed:
+« moins de 2,5 », « de 2,5 à moins de 4 », « 4 ou plus »),
 :func:`compare` (Pearson r, mean absolute error, class agreement, bias),
 :func:`calibrate_activity_per_gp` (activity per GP that makes the recomputed mean APL of a set of
 communes equal the published one). Used by ``bench/apl_validation.py`` and the tests.
@@ -10,17 +11,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .apl_params import APL_GP_THRESHOLDS
+from .apl_params import apl_gp_class
 
 __all__ = ["apl_class", "compare", "calibrate_activity_per_gp", "published_apl"]
 
 
 def apl_class(values) -> np.ndarray:
-    """Official GP APL class per value: 0 (≤ 2,5), 1 (> 2,5 and ≤ 4), 2 (> 4); NaN → -1."""
-    v = np.asarray(values, dtype=float)
-    out = np.digitize(v, APL_GP_THRESHOLDS, right=True)
-    out[np.isnan(v)] = -1
-    return out
+    """Official GP APL class per value (:func:`cpts_diag.apl_params.apl_gp_class`, left-closed):
+    0 (< 2,5), 1 (2,5 ≤ APL < 4), 2 (≥ 4); NaN → -1."""
+    return apl_gp_class(values)
 
 
 def compare(recomputed: pd.Series, published: pd.Series) -> dict:

@@ -1,12 +1,24 @@
 """Indicator catalogue of a territory: a JSON-serialisable dict and a French terminal table.
 
-Shape of :func:`catalogue` (stable)::
+Shape of :func:`catalogue` (stable; keys are only ever added)::
 
     {"territory": {"id", "name", "communes": [codes], "epcis": [...], "departements": [...],
                    "regions": [...]},
      "indicators": [{"id", "label", "unit", "source", "vintage",
                      "values": {"territory": v, "epci": {siren: v}, "departement": {code: v},
-                                "region": {code: v}, "france_metro": v, "france": v}}]}
+                                "region": {code: v}, "france_metro": v, "france": v},
+                     "coverage": {"territory": c, "epci": {siren: c}, "departement": {code: c},
+                                  "region": {code: c}, "france_metro": c, "france": c},
+                     # only for indicators with a published comparator (registry ``published``):
+                     "values_same_basis": {"departement": {code: v}, "region": {code: v},
+                                           "france_metro": v}}]}
+
+``c`` is ``{"communes": n, "communes_missing": k, "population_share": s}`` — the computation
+rests on n − k of the level's n communes, holding the share s (0–1) of its RP 2022 population —
+or ``None`` where the value is not computed from communes (not covered, not computable). For a
+published comparator (``values`` = the PTOD all-population aggregate), ``coverage`` describes
+the same-basis computation ``values_same_basis``: the aggregate over the communes where the data
+exist, computed exactly as the territory's value.
 
 Missing values (secret, no data, not covered) are ``None`` (``null`` in JSON), never 0. Labels,
 units, formulas and sources come from the registry ``indicators.yaml``.
@@ -15,8 +27,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
+from .aggregation import fmt_share
 from .fmt import NNBSP, fmt_number, fmt_percent
 from .indicators import INDICATORS, THEMES as _THEMES, _as_territory, compute_all
 
@@ -24,6 +38,7 @@ __all__ = ["catalogue", "catalogue_from_tidy", "catalogue_text"]
 
 _MULTI = ("epci", "departement", "region")
 _SINGLE = ("territory", "france_metro", "france")
+_SAME_BASIS_LEVELS = ("departement", "region", "france_metro")  # where a value can be published
 
 
 def _clean(v):
@@ -39,6 +54,20 @@ def _clean(v):
     return round(f, 6)
 
 
+def _coverage(n, k, share):
+    """Coverage entry of one tidy row, or None when the value is not computed from communes."""
+    if n != n or k != k:
+        return None
+    return {"communes": int(n), "communes_missing": int(k), "population_share": _clean(share)}
+
+
+def _put(d: dict, lvl: str, code, v) -> None:
+    if lvl in _MULTI:
+        d.setdefault(lvl, {})[str(code)] = v
+    elif lvl in _SINGLE:
+        d[lvl] = v
+
+
 def catalogue_from_tidy(tidy: pd.DataFrame, territory) -> dict:
     """Build the catalogue dict from a :func:`~cpts_diag.indicators.compute_all` frame (pure)."""
     head = {"id": territory.id, "name": territory.name, "communes": list(territory.communes),
@@ -46,22 +75,31 @@ def catalogue_from_tidy(tidy: pd.DataFrame, territory) -> dict:
             "regions": list(territory.regions)}
     cols = {c: tidy[c].to_numpy(dtype=object) for c in ("indicator_id", "level", "code", "label",
                                                           "unit", "source", "vintage")}
-    vals = tidy["value"].to_numpy(dtype=float, na_value=float("nan"))
+    num = {c: (tidy[c].to_numpy(dtype=float, na_value=float("nan")) if c in tidy.columns
+               else np.full(len(tidy), np.nan))
+           for c in ("value", "value_same_basis", "n_communes", "n_missing", "coverage")}
     by_id: dict[str, dict] = {}
+    same: dict[str, dict] = {}
     for i, iid in enumerate(cols["indicator_id"]):
         if iid not in by_id:  # label, unit, source, vintage: from the registry, via finalize()
             by_id[iid] = {
                 "id": iid, "label": cols["label"][i], "unit": cols["unit"][i],
                 "source": cols["source"][i], "vintage": str(cols["vintage"][i]),
                 "values": {"territory": None, "epci": {}, "departement": {}, "region": {},
-                           "france_metro": None, "france": None}}
-        lvl, v = cols["level"][i], _clean(vals[i])
-        if lvl in _MULTI:
-            by_id[iid]["values"][lvl][str(cols["code"][i])] = v
-        elif lvl in _SINGLE:
-            by_id[iid]["values"][lvl] = v
-    inds = list(by_id.values())
-    return {"territory": head, "indicators": inds}
+                           "france_metro": None, "france": None},
+                "coverage": {"territory": None, "epci": {}, "departement": {}, "region": {},
+                             "france_metro": None, "france": None}}
+        lvl, code, ind = cols["level"][i], cols["code"][i], by_id[iid]
+        _put(ind["values"], lvl, code, _clean(num["value"][i]))
+        _put(ind["coverage"], lvl, code,
+             _coverage(num["n_communes"][i], num["n_missing"][i], num["coverage"][i]))
+        vs = _clean(num["value_same_basis"][i])
+        if vs is not None and lvl in _SAME_BASIS_LEVELS:
+            _put(same.setdefault(iid, {"departement": {}, "region": {}, "france_metro": None}),
+                 lvl, code, vs)
+    for iid, d in same.items():
+        by_id[iid]["values_same_basis"] = d
+    return {"territory": head, "indicators": list(by_id.values())}
 
 
 def catalogue(territory) -> dict:
@@ -70,8 +108,89 @@ def catalogue(territory) -> dict:
     return catalogue_from_tidy(compute_all(territory), territory)
 
 
+PARTIAL_MARK = "*"  # the value rests on part of the level's communes
+SAME_BASIS_MARK = "†"  # published value; a same-basis comparator exists
+# the terminal marks a partial value when its communes hold less than this share of the level's
+# population (a few empty communes of a région or of France would otherwise mark every cell);
+# the catalogue dict and the tidy notes keep every gap
+MARK_COVERAGE_BELOW = 0.99
+
+
+def _get(d: dict, lvl: str, code):
+    v = d.get(lvl)
+    return v.get(code) if code is not None and isinstance(v, dict) else (None if code is not None else v)
+
+
+def _fmt_cell(ind: dict, v) -> str:
+    meta = INDICATORS.get(ind["id"], {})
+    unit, dec = meta.get("unit", ind.get("unit", "")), meta.get("decimals", 1)
+    if unit.startswith("%"):
+        return fmt_percent(v, dec, signed=unit.endswith("par an"))
+    return fmt_number(v, dec)
+
+
+def _coverage_text(c: dict) -> str:
+    """« 8 communes sur 104, 50,0 % de la population » (communes having the value)."""
+    n, k = c["communes"], c["communes_missing"]
+    s = f"{fmt_number(n - k)} commune{'s' if n - k > 1 else ''} sur {fmt_number(n)}"
+    if c.get("population_share") is not None:
+        s += f", {fmt_share(c['population_share'])} de la population"
+    return s
+
+
+def _mark(ind: dict, lvl: str, code) -> tuple[str, str | None]:
+    """(mark, footnote part) of one cell: same-basis comparator, partial coverage or nothing."""
+    if _get(ind["values"], lvl, code) is None:
+        return "", None
+    cov = _get(ind.get("coverage", {}), lvl, code)
+    vs = _get(ind.get("values_same_basis", {}), lvl, code) if lvl in _SAME_BASIS_LEVELS else None
+    if vs is not None:
+        s = (f"valeur publiée (toute la population) ; sur les seules communes où la donnée est "
+             f"publiée : {_fmt_cell(ind, vs)}")
+        return SAME_BASIS_MARK, s + (f" (couverture : {_coverage_text(cov)})" if cov else "")
+    share = (cov or {}).get("population_share")
+    if cov and cov["communes_missing"] > 0 and (share is None or share < MARK_COVERAGE_BELOW):
+        return PARTIAL_MARK, f"couverture : {_coverage_text(cov)}"
+    return "", None
+
+
+def _table(cat: dict, columns, title: str, notes: list) -> list[str]:
+    """Rows of one terminal table; footnotes of its marked cells are appended to ``notes``."""
+    header = ["Indicateur", "Unité"] + [c[2] for c in columns]
+    body, theme = [], None
+    for ind in cat["indicators"]:
+        meta = INDICATORS.get(ind["id"], {})
+        if meta.get("theme") != theme:
+            theme = meta.get("theme")
+            body.append([f"[{_THEMES.get(theme, theme)}]"] + [""] * (len(header) - 1))
+        label = meta.get("short_label", ind["label"])
+        if len(label) > 64:
+            label = label[:63] + "…"
+        row, parts = [label, ind["unit"] if len(ind["unit"]) <= 18 else ind["unit"][:17] + "…"], []
+        for lvl, code, name in columns:
+            mark, part = _mark(ind, lvl, code)
+            row.append(_fmt_cell(ind, _get(ind["values"], lvl, code)) + (mark or " "))
+            if part:
+                parts.append(f"{mark} {name} : {part}")
+        body.append(row)
+        if parts:
+            notes.append(f"{label} — " + " ; ".join(parts))
+    widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
+    out = [title, "  ".join(h.ljust(widths[i]) if i < 2 else h.rjust(widths[i])
+                            for i, h in enumerate(header))]
+    out.append("  ".join("-" * w for w in widths))
+    for r in body:
+        out.append("  ".join(c.ljust(widths[i]) if i < 2 else c.rjust(widths[i])
+                             for i, c in enumerate(r)).rstrip())
+    return out
+
+
 def catalogue_text(cat: dict, epcis: bool = True) -> str:
-    """Readable French table of a catalogue for the terminal (n.d. = non disponible)."""
+    """Readable French table of a catalogue for the terminal (n.d. = non disponible).
+
+    Cells marked ``*`` rest on communes holding less than 99 % of the level's population (secret
+    or missing data elsewhere), ``†`` are published all-population values; the footnotes give the
+    coverage and the same-basis comparator."""
     terr = cat["territory"]
     deps, regs = terr["departements"], terr["regions"]
     cols = ([("territory", None, "CPTS")] + [("departement", d, f"Dép. {d}") for d in deps]
@@ -80,43 +199,12 @@ def catalogue_text(cat: dict, epcis: bool = True) -> str:
     lines = [f"{terr['name']} ({terr['id']}) — {len(terr['communes'])} communes, "
              f"départements {', '.join(deps)}, régions {', '.join(regs)}, "
              f"{len(terr['epcis'])} EPCI", ""]
-
-    def cell(ind, lvl, code):
-        meta = INDICATORS.get(ind["id"], {})
-        v = ind["values"][lvl] if code is None else ind["values"][lvl].get(code)
-        unit, dec = meta.get("unit", ""), meta.get("decimals", 1)
-        if unit.startswith("%"):
-            return fmt_percent(v, dec, signed=unit.endswith("par an"))
-        return fmt_number(v, dec)
-
-    def table(columns, title):
-        header = ["Indicateur", "Unité"] + [c[2] for c in columns]
-        body = []
-        theme = None
-        for ind in cat["indicators"]:
-            meta = INDICATORS.get(ind["id"], {})
-            if meta.get("theme") != theme:
-                theme = meta.get("theme")
-                body.append([f"[{_THEMES.get(theme, theme)}]"] + [""] * (len(header) - 1))
-            label = meta.get("short_label", ind["label"])
-            if len(label) > 64:
-                label = label[:63] + "…"
-            body.append([label, ind["unit"] if len(ind["unit"]) <= 18 else ind["unit"][:17] + "…"]
-                        + [cell(ind, lvl, code) for lvl, code, _ in columns])
-        widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
-        out = [title, "  ".join(h.ljust(widths[i]) if i < 2 else h.rjust(widths[i])
-                                for i, h in enumerate(header))]
-        out.append("  ".join("-" * w for w in widths))
-        for r in body:
-            out.append("  ".join(c.ljust(widths[i]) if i < 2 else c.rjust(widths[i])
-                                 for i, c in enumerate(r)).rstrip())
-        return out
-
-    lines += table(cols, "Indicateurs et comparaisons")
+    notes: list[str] = []
+    lines += _table(cat, cols, "Indicateurs et comparaisons", notes)
     if epcis and terr["epcis"]:
         ecols = [("epci", e, e) for e in terr["epcis"]]
         lines += ["", "Parties des EPCI comprises dans la CPTS (SIREN en colonne)"]
-        lines += table(ecols, "")[1:]
+        lines += _table(cat, ecols, "", notes)[1:]
         try:
             from .loaders import load_epcis
 
@@ -124,9 +212,13 @@ def catalogue_text(cat: dict, epcis: bool = True) -> str:
             lines += [""] + [f"{e} : {names.get(e, '?')}" for e in terr["epcis"]]
         except Exception:  # names are a convenience: never fail the table for them
             pass
+    if notes:
+        lines += ["", f"{PARTIAL_MARK} valeur calculée sur une partie des communes seulement "
+                      "(moins de 99 % de la population : secret statistique ou donnée absente "
+                      "ailleurs) ; "
+                      f"{SAME_BASIS_MARK} valeur publiée, à comparer à la valeur sur la même base "
+                      "de communes que la CPTS :"] + [f"  {n}" for n in notes]
     lines += ["", f"n.d. : non disponible (secret statistique, donnée absente ou non couverte). "
                   f"Séparateur de milliers : espace fine insécable (U+202F{NNBSP}). Formules et sources : "
                   "cpts_diag/indicators.yaml."]
     return "\n".join(lines)
-
-

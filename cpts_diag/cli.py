@@ -84,7 +84,7 @@ def _cmd_report(args) -> int:
         ScenarioSpec.from_yaml(path)  # fail now, not in every notebook
         params = {"scenario": str(path)}
     return run_batch(args.cpts_ids, all_=args.all, jobs=args.jobs, out=args.out,
-                     timeout=args.timeout, parameters=params)
+                     timeout=args.timeout, parameters=params, pdf=args.pdf)
 
 
 def _gp_changes(items: list[str] | None, flag: str) -> dict[str, float]:
@@ -169,6 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--timeout", type=int, default=600, help="seconds per notebook")
     rep.add_argument("--scenario", metavar="FILE.yaml",
                      help="add the section « Scénario » (4.6) from a scenario YAML file")
+    rep.add_argument("--pdf", action="store_true",
+                     help="also print each report to <out>/<id>/rapport.pdf (A4, needs chromium)")
     rep.set_defaults(func=_cmd_report)
 
     sc = sub.add_parser("scenario", help="simulate GP departures / arrivals and their effect on the APL")

@@ -98,13 +98,24 @@ def harmonise_to_cog2025(
     for w in rates.values():
         if w not in counts:
             counts.append(w)
-    missing_cols = [c for c in [code_col, *counts, *rates, *first, *by] if c not in df.columns]
+    keys = [code_col, *by]
+    _check_frame(df, keys, [code_col, *counts, *rates, *first, *by], errors)
+    work, report = _place_codes(df, passage, code_col, errors, from_cog)
+    out, srcs = _aggregate(work, keys, counts, rates, first)
+    report.merged_into = {k if isinstance(k, str) else k[0]: v for k, v in srcs.items() if len(v) > 1}
+    report.n_rows_out = len(out)
+    out.attrs = dict(df.attrs)
+    out.attrs["harmonisation"] = report.summary()
+    return out, report
+
+
+def _check_frame(df: pd.DataFrame, keys: list[str], needed: list[str], errors: str) -> None:
+    """Raise if a named column is absent, ``errors`` is unknown or a key is duplicated."""
+    missing_cols = [c for c in needed if c not in df.columns]
     if missing_cols:
         raise HarmonisationError(f"Columns {missing_cols} are not in the frame to harmonise.")
     if errors not in ("raise", "warn"):
         raise ValueError("errors must be 'raise' or 'warn'")
-
-    keys = [code_col, *by]
     dup = df.duplicated(keys)
     if dup.any():
         raise HarmonisationError(
@@ -112,6 +123,10 @@ def harmonise_to_cog2025(
             "Fix: aggregate the frame to one row per code (and per group) before harmonising."
         )
 
+
+def _place_codes(df: pd.DataFrame, passage: pd.DataFrame, code_col: str, errors: str,
+                 from_cog: int | None) -> tuple[pd.DataFrame, HarmonisationReport]:
+    """The placed rows recoded to COG 2025 (source code in ``_src``) and the report so far."""
     codes = df[code_col].astype("string").str.strip()
     table = passage.set_index("code_commune_source")
     target = codes.map(table["code_commune_cog2025"])
@@ -123,7 +138,7 @@ def harmonise_to_cog2025(
                "Fix: check the codes (5 characters, leading zeros kept, read as text).")
         if errors == "raise":
             raise HarmonisationError(msg)
-        warnings.warn(msg, stacklevel=2)
+        warnings.warn(msg, stacklevel=3)  # the caller of harmonise_to_cog2025
 
     work = df.loc[target.notna()].copy()
     work["_src"] = codes[target.notna()]
@@ -135,7 +150,12 @@ def harmonise_to_cog2025(
     if from_cog is not None:
         split = split[pd.to_datetime(split["scission_date"]) > pd.Timestamp(f"{from_cog}-01-01")]
     report.split_territories = dict(split["scission_communes_cog2025"].astype(str))
+    return work, report
 
+
+def _aggregate(work: pd.DataFrame, keys: list[str], counts: list[str], rates: dict[str, str],
+               first: list[str] | tuple[str, ...]) -> tuple[pd.DataFrame, pd.Series]:
+    """One row per ``keys`` group, and the sorted source codes of each group."""
     grouped = work.groupby(keys, sort=True, dropna=False)
     out = pd.DataFrame(index=grouped.size().index)
     for c in counts:
@@ -149,9 +169,4 @@ def harmonise_to_cog2025(
     for c in first:
         out[c] = grouped[c].first()
     srcs = grouped["_src"].agg(lambda s: sorted(set(s)))
-    report.merged_into = {k if isinstance(k, str) else k[0]: v for k, v in srcs.items() if len(v) > 1}
-    out = out.reset_index()
-    report.n_rows_out = len(out)
-    out.attrs = dict(df.attrs)
-    out.attrs["harmonisation"] = report.summary()
-    return out, report
+    return out.reset_index(), srcs

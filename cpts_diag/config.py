@@ -15,7 +15,8 @@ Environment variables (all optional):
 ``CPTS_DIAG_CACHE``
     where the parquet cache and downloads go (default ``data/.cache``).
 ``CPTS_DIAG_PERIMETERS``
-    an extra folder of CPTS perimeter YAML files, read after ``data/cpts/``.
+    extra folders of CPTS perimeter YAML files (several: separated by ``os.pathsep``, ``:`` on
+    Linux), read after ``data/cpts/``.
 """
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def data_roots() -> DataRoots:
     perimeters = [REPO_DIR / "data" / "cpts"]
     extra = os.environ.get("CPTS_DIAG_PERIMETERS")
     if extra:
-        perimeters.append(Path(extra).expanduser().resolve())
+        perimeters += [Path(p).expanduser().resolve() for p in extra.split(os.pathsep) if p]
     return DataRoots(tabular=tabular, geo=geo, cache=cache, perimeters=tuple(perimeters))
 
 

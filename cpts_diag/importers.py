@@ -4,7 +4,8 @@ Each importer turns an official file into the frame that the matching snapshot l
 :mod:`cpts_diag.loaders` returns (same columns, commune codes as 5-character strings under
 ``code_commune``), moved to COG 2025 with :func:`cpts_diag.cog.harmonise_to_cog2025` when the
 file uses an older COG. Columns a publisher does not give are left missing, never estimated.
-:mod:`cpts_diag.fetch` uses them to rebuild the snapshot from the official downloads.
+:mod:`cpts_diag.fetch` uses them to rebuild the snapshot from the official downloads. The DREES APL
+importer lives in :mod:`cpts_diag.importers_drees` and is re-exported here.
 
 Layouts are recognised by content, not by offsets: header rows of Excel sheets are searched for
 their column names, zip members by their names, and the year of a census file is read from its
@@ -22,9 +23,9 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from . import drees_xlsx
 from .cog import harmonise_to_cog2025
 from .errors import HarmonisationError, WorkbookFormatError
+from .importers_drees import APL_COLUMNS, read_apl_workbook  # noqa: F401  (re-exported)
 
 HEADER_SCAN_ROWS = 30
 # Arrondissements municipaux of Paris, Lyon and Marseille and their commune.
@@ -41,13 +42,8 @@ POPULATION_GROUPS = {
 COMMUNES_COLUMNS = ["code_commune", "nom", "dep", "nom_dep", "reg", "nom_reg", "epci_siren",
                     "epci_nom", "epci_nature", "bv2022", "lib_bv2022", "ze2020", "aav2020", "uu2020",
                     "arr", "can"]
-APL_COLUMNS = ["code_commune", "cog_code", "code_commune_cog2025", "annee", "profession", "apl",
-               "unite", "pop_std", "pop_tot", "source", "note"]
 POLYGON_COLUMNS = ["code_commune", "nom", "dep", "reg", "epci_siren", "surface_km2",
                    "surface_km2_ign", "geometry"]
-_APL_SOURCE = {"medecin_generaliste": "drees_xlsx_mg", "infirmier": "drees_xlsx_inf",
-               "masseur_kinesitherapeute": "drees_xlsx_mk", "sage_femme": "drees_xlsx_sf",
-               "chirurgien_dentiste": "drees_xlsx_cd"}
 
 
 # --- reading tables: CSV, zipped CSV/xlsx, xlsx with title rows --------------------------------
@@ -403,49 +399,6 @@ def read_cog_communes(path: Path | str, epci: Path | str | pd.DataFrame | None =
             out[c] = out["code_commune"].map(e[c]).astype("string")
     m = re.search(r"(20\d\d)", path.name)
     out.attrs = {"source": {"file": path.name, "cog": int(m.group(1)) if m else None}}
-    return out
-
-
-# --- DREES: APL workbooks ---------------------------------------------------------------------------
-
-def read_apl_workbook(path: Path | str, passage: pd.DataFrame, source: str | None = None,
-                      cog_lag: int = 1) -> pd.DataFrame:
-    """Every ``APL <year>`` sheet of a DREES APL workbook → the long table of
-    :func:`cpts_diag.loaders.load_apl`.
-
-    Sheets are read with :func:`cpts_diag.drees_xlsx.read_apl_sheets`. ``code_commune`` stays as
-    published; ``cog_code`` = vintage + ``cog_lag`` (DREES's APL N uses the COG of 1 January
-    N + 1, inferred from the mergers present); ``code_commune_cog2025`` comes from ``passage``;
-    ``note`` flags codes whose territory was split after that COG
-    (``territoire_scinde_<year>(<COG 2025 codes>)``). ``source`` defaults to ``drees_xlsx_mg``,
-    ``drees_xlsx_inf``… after the profession of the workbook.
-    """
-    path = Path(path)
-    df = drees_xlsx.read_apl_sheets(path)
-    df["cog_code"] = (df["annee"] + cog_lag).astype("int64")
-    table = passage.set_index("code_commune_source")
-    df["code_commune_cog2025"] = df["code_commune"].map(table["code_commune_cog2025"]).astype("string")
-    unplaced = sorted(df.loc[df["code_commune_cog2025"].isna(), "code_commune"].unique())
-    if unplaced:
-        raise HarmonisationError(
-            f"{path.name}: {len(unplaced)} commune codes are not in the passage table: "
-            f"{', '.join(unplaced[:20])}. Fix: install a passage table that covers them "
-            "(`cpts-diag data install --from ../shared/opendata`)."
-        )
-    split = table.reindex(df["code_commune"])
-    sdate = pd.to_datetime(split["scission_date"].to_numpy(), errors="coerce")
-    later = sdate > pd.to_datetime(df["cog_code"].astype(str) + "-01-01").to_numpy()
-    note = pd.Series(pd.NA, index=df.index, dtype="string")
-    note[later] = [f"territoire_scinde_{d.year}({c})" for d, c in
-                   zip(sdate[later], split["scission_communes_cog2025"].to_numpy()[later])]
-    df["note"] = note
-    if source is None:
-        prof = next((p for p in df["profession"].unique() if p in _APL_SOURCE), None)
-        source = _APL_SOURCE.get(prof, "drees_xlsx")
-    df["source"] = source
-    df["code_commune"] = df["code_commune"].astype("string")
-    out = df[APL_COLUMNS].reset_index(drop=True)
-    out.attrs = {"source": {"file": path.name, "vintages": sorted(df["annee"].unique().tolist())}}
     return out
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import drees_xlsx
+from .professions import APL_LABELS
 from .errors import VintageError
 from .sources import get_source
 from .store import cached
@@ -20,14 +21,7 @@ CODE_COLS = ("code_commune", "code_commune_cog2025", "code_commune_source", "dep
              "epci_siren", "code", "CODGEO", "finess", "code_postal", "code_arrondissement",
              "bv2022", "ze2020", "aav2020", "uu2020", "arr", "can", "typequ", "telephone")
 
-APL_PROFESSIONS = {
-    "medecin_generaliste": "médecins généralistes",
-    "medecin_generaliste_moins_65": "médecins généralistes de 65 ans ou moins",
-    "infirmier": "infirmières",
-    "masseur_kinesitherapeute": "masseurs-kinésithérapeutes",
-    "sage_femme": "sages-femmes",
-    "chirurgien_dentiste": "chirurgiens-dentistes",
-}
+APL_PROFESSIONS = APL_LABELS  # DREES profession id → French name (cpts_diag.professions)
 
 
 def _read_csv(path: Path, **kw) -> pd.DataFrame:
@@ -93,7 +87,7 @@ def load_territory_polygons(codes, context_m: float = 6000.0, cog: int = 2025):
     ``codes`` lie outside those départements."""
     import geopandas as gpd
 
-    from .maps import context_communes
+    from .geometry import context_communes
 
     codes = set(codes)
     p8 = load_commune_polygons(cog, detail="8dep")

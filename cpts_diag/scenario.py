@@ -140,11 +140,15 @@ class ScenarioResult:
     sources: dict
 
     def summary_text(self) -> str:
-        """French summary (Markdown)."""
+        """French summary (Markdown); the scenario title and the territory name are escaped
+        (:func:`cpts_diag.report.text.esc`) so that they are shown literally."""
+        from .report.text import esc
+
         s = self.summary
         t = self.territory
         f2 = lambda x: fmt_number(x, 2)  # noqa: E731
-        lines = [f"**Scénario : {self.spec.title or describe_changes(self.changes)}** — {t.name}.", ""]
+        what = esc(self.spec.title) if self.spec.title else describe_changes(self.changes)
+        lines = [f"**Scénario : {what}** — {esc(t.name)}.", ""]
         lines.append(
             f"- Médecins généralistes dans la CPTS : {fmt_number(s['gps_before'], 0)} avant, "
             f"{fmt_number(s['gps_after'], 0)} après ({self.sources['supply_short']}).")
@@ -247,21 +251,23 @@ def _nice_step(abs_values) -> float:
 
 
 def change_classes(values):
-    """Classes of an APL change: a neutral « quasi nulle » class (|change| < MIN_CHANGE) between
-    three decreasing and three increasing classes, each side with its own round width."""
+    """Classes of an APL change, left-closed like every map: a neutral « quasi nulle » class
+    (|change| < MIN_CHANGE) between three decreasing (warm) and three increasing (cool) classes,
+    each side with its own round width; labels « moins de −x », « de x à moins de y », « y ou plus »."""
     from . import maps
 
     v = pd.to_numeric(pd.Series(values), errors="coerce").dropna()
     neg, pos = _nice_step(-v[v <= -MIN_CHANGE]), _nice_step(v[v >= MIN_CHANGE])
     b = [-2 * neg, -neg, -MIN_CHANGE, MIN_CHANGE, pos, 2 * pos]
-    f = lambda x: fmt_number(x, 2)  # noqa: E731
-    lo = fmt_number(MIN_CHANGE, 3)
-    labels = [f"baisse de plus de {f(2 * neg)}", f"baisse de {f(neg)} à {f(2 * neg)}",
-              f"baisse de {lo} à {f(neg)}", f"quasi nulle (moins de {lo})",
-              f"hausse de {lo} à {f(pos)}", f"hausse de {f(pos)} à {f(2 * pos)}",
-              f"hausse de plus de {f(2 * pos)}"]
+    labels = maps.class_labels(b, decimals=3, signed=True)
+    labels[3] += " — quasi nulle"
     colors = ["#b2182b", "#ef8a62", "#fddbc7", "#f7f7f7", "#d1e5f0", "#67a9cf", "#2166ac"]
-    return maps.make_classes(values, scheme="user", bounds=b, labels=labels, colors=colors)
+    cl = maps.make_classes(values, scheme="user", bounds=b, labels=labels, colors=colors,
+                           direction="higher_is_better")
+    cl.method = (f"variation simulée de l'APL : classe « quasi nulle » sous {fmt_number(MIN_CHANGE, 3)} "
+                 "en valeur absolue, trois classes de baisse et trois de hausse de largeur ronde")
+    cl.centre, cl.centre_source = 0.0, "aucune variation"
+    return cl
 
 
 def describe_changes(changes: pd.DataFrame) -> str:
@@ -345,78 +351,111 @@ def _run(territory, spec: ScenarioSpec, supply=None, travel_times=None,
         raise APLInputError("empty scenario: give remove_gps, add_gps or retire_age "
                             '(e.g. remove_gps={"42187": 3})')
     params = load_parameters(spec.year)
-    if travel_times is None:
-        model = I.default_model(spec.year, demand)
-    else:
-        tt = travel_times if isinstance(travel_times, I.TravelTimes) else \
-            I.read_travel_times(travel_times, max_minutes=params.max_minutes)
-        model = I.APLModel(tt, I.demand_table(spec.year, demand), params)
+    model = _model(spec, params, travel_times, demand)
     universe = model.codes
     outside_universe = sorted(set(terr.communes) - set(universe))
     if outside_universe:
         raise APLInputError(f"{len(outside_universe)} commune(s) of {terr.id} are not in the travel-"
                             f"time table: {', '.join(outside_universe[:8])}")
-    if isinstance(supply, I.SupplyTable):
-        base = supply
-    elif supply is not None:
-        base = I.read_supply(supply, params, universe)
-    else:
-        base = I.supply_from_bpe(params, universe)
+    base = _base_supply(supply, params, universe)
     after = _apply_changes(base, spec, params, universe)
 
     before_apl = model.compute(base)
     after_apl = model.compute(after)
     change = (after_apl - before_apl).where(lambda s: s.abs() > 1e-12, 0.0)
     pub = published_apl(spec.year).reindex(model.index)
-    pub_after = (pub + change).clip(lower=0.0)
+    apl = {"apl_publiee": pub, "apl_moteur_avant": before_apl, "apl_moteur_apres": after_apl,
+           "variation": change, "apl_publiee_apres": (pub + change).clip(lower=0.0)}
 
     com = load_communes().set_index("code_commune")
     codes = pd.Index(terr.communes)
     gps_b = base.gps_by_commune().reindex(model.index).fillna(0.0)
     gps_a = after.gps_by_commune().reindex(model.index).fillna(0.0)
     pop = model.population.reindex(model.index)
-    table = pd.DataFrame({
-        "code_commune": codes, "nom": com["nom"].reindex(codes).to_numpy(),
-        "population": pop.reindex(codes).to_numpy(),
-        "medecins_avant": gps_b.reindex(codes).to_numpy(), "medecins_apres": gps_a.reindex(codes).to_numpy(),
-        "apl_publiee": pub.reindex(codes).to_numpy(),
-        "apl_moteur_avant": before_apl.reindex(codes).to_numpy(),
-        "apl_moteur_apres": after_apl.reindex(codes).to_numpy(),
-        "variation": change.reindex(codes).to_numpy(),
-        "apl_publiee_apres": pub_after.reindex(codes).to_numpy()})
-    table = table.iloc[np.argsort(-table["variation"].abs().to_numpy(), kind="stable")]
-    table = table.reset_index(drop=True)  # most affected first (decrease or increase)
-
-    out_mask = (change.abs() >= MIN_CHANGE) & ~model.index.isin(codes)
-    oc = model.index[out_mask]
-    outside = pd.DataFrame({
-        "code_commune": oc, "nom": com["nom"].reindex(oc).to_numpy(),
-        "dep": com["dep"].reindex(oc).to_numpy(), "population": pop.reindex(oc).to_numpy(),
-        "apl_publiee": pub.reindex(oc).to_numpy(), "variation": change.reindex(oc).to_numpy(),
-        "apl_publiee_apres": pub_after.reindex(oc).to_numpy()})
-    outside = outside.iloc[np.argsort(-outside["variation"].abs().to_numpy(), kind="stable")]
-
+    table = _territory_table(codes, com, pop, gps_b, gps_a, apl)
+    outside = _outside_table(model.index, codes, com, pop, apl)
     changed = (gps_a - gps_b).abs() > 1e-9
     ch = model.index[changed]
     changes = pd.DataFrame({"code_commune": ch, "nom": com["nom"].reindex(ch).to_numpy(),
                             "medecins_avant": gps_b[changed].to_numpy(),
                             "medecins_apres": gps_a[changed].to_numpy()})
-
     w = pd.Series(model.demand, index=model.index).reindex(codes)
+    summary = _summary(table, outside, apl, gps_b.reindex(codes), gps_a.reindex(codes), w,
+                       terr.id, spec.year)
+    sources = {"decay": params.decay_text(), "supply": after.source,
+               "supply_short": (f"adresses d'exercice, BPE {params.bpe_year}" if supply is None
+                                else "table d'offre fournie"),
+               "demand": model.demand_source or "population standardisée DREES",
+               "travel": model.travel_times.source,
+               "population": (f"population totale DREES {params.population_year}" if demand == "pop_std"
+                              else "population RP 2022")}
+    return ScenarioResult(terr, spec, table, outside.reset_index(drop=True), changes, summary, sources)
+
+
+def _model(spec: ScenarioSpec, params, travel_times, demand: str):
+    """The APL model of ``spec.year``: the default one, or one on the user's travel times."""
+    if travel_times is None:
+        return I.default_model(spec.year, demand)
+    tt = travel_times if isinstance(travel_times, I.TravelTimes) else \
+        I.read_travel_times(travel_times, max_minutes=params.max_minutes)
+    return I.APLModel(tt, I.demand_table(spec.year, demand), params)
+
+
+def _base_supply(supply, params, universe) -> I.SupplyTable:
+    """The supply before the scenario: the user's table (or CSV path), else BPE × activity."""
+    if isinstance(supply, I.SupplyTable):
+        return supply
+    if supply is not None:
+        return I.read_supply(supply, params, universe)
+    return I.supply_from_bpe(params, universe)
+
+
+def _by_abs_variation(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows sorted by decreasing |variation| (stable: ties keep their order)."""
+    return df.iloc[np.argsort(-df["variation"].abs().to_numpy(), kind="stable")]
+
+
+def _territory_table(codes: pd.Index, com: pd.DataFrame, pop: pd.Series, gps_b: pd.Series,
+                     gps_a: pd.Series, apl: dict[str, pd.Series]) -> pd.DataFrame:
+    """One row per commune of the territory, most affected first (decrease or increase)."""
+    table = pd.DataFrame({
+        "code_commune": codes, "nom": com["nom"].reindex(codes).to_numpy(),
+        "population": pop.reindex(codes).to_numpy(),
+        "medecins_avant": gps_b.reindex(codes).to_numpy(), "medecins_apres": gps_a.reindex(codes).to_numpy(),
+        **{k: apl[k].reindex(codes).to_numpy() for k in
+           ("apl_publiee", "apl_moteur_avant", "apl_moteur_apres", "variation", "apl_publiee_apres")}})
+    return _by_abs_variation(table).reset_index(drop=True)
+
+
+def _outside_table(index: pd.Index, codes: pd.Index, com: pd.DataFrame, pop: pd.Series,
+                   apl: dict[str, pd.Series]) -> pd.DataFrame:
+    """Communes outside the territory whose APL changes by at least MIN_CHANGE."""
+    oc = index[(apl["variation"].abs() >= MIN_CHANGE) & ~index.isin(codes)]
+    outside = pd.DataFrame({
+        "code_commune": oc, "nom": com["nom"].reindex(oc).to_numpy(),
+        "dep": com["dep"].reindex(oc).to_numpy(), "population": pop.reindex(oc).to_numpy(),
+        **{k: apl[k].reindex(oc).to_numpy() for k in ("apl_publiee", "variation", "apl_publiee_apres")}})
+    return _by_abs_variation(outside)
+
+
+def _summary(table: pd.DataFrame, outside: pd.DataFrame, apl: dict[str, pd.Series], gps_b: pd.Series,
+             gps_a: pd.Series, w: pd.Series, terr_id: str, year: int) -> dict:
+    """Headline figures of the territory (``w``: demand weights of its communes)."""
+    codes = w.index
     wmean = lambda s: float((s.reindex(codes) * w).sum() / w.sum()) if w.sum() > 0 else np.nan  # noqa: E731
     t = table.dropna(subset=["apl_publiee"])
     if len(t) < len(table):
-        warnings.warn(f"{len(table) - len(t)} commune(s) of {terr.id} have no published APL "
-                      f"{spec.year}; they are left out of the threshold counts", stacklevel=2)
+        warnings.warn(f"{len(table) - len(t)} commune(s) of {terr_id} have no published APL "
+                      f"{year}; they are left out of the threshold counts", stacklevel=3)
     under_b = t["apl_publiee"] < THRESHOLD
     under_a = t["apl_publiee_apres"] < THRESHOLD
     down, up = ~under_b & under_a, under_b & ~under_a
     eng_down = (t["apl_moteur_avant"] >= THRESHOLD) & (t["apl_moteur_apres"] < THRESHOLD)
-    summary = {
-        "gps_before": float(gps_b.reindex(codes).sum()), "gps_after": float(gps_a.reindex(codes).sum()),
-        "apl_published": wmean(pub), "apl_published_after": wmean(pub_after),
-        "apl_engine_before": wmean(before_apl), "apl_engine_after": wmean(after_apl),
-        "apl_change": wmean(change),
+    return {
+        "gps_before": float(gps_b.sum()), "gps_after": float(gps_a.sum()),
+        "apl_published": wmean(apl["apl_publiee"]), "apl_published_after": wmean(apl["apl_publiee_apres"]),
+        "apl_engine_before": wmean(apl["apl_moteur_avant"]),
+        "apl_engine_after": wmean(apl["apl_moteur_apres"]), "apl_change": wmean(apl["variation"]),
         "pop_under_before": float(t.loc[under_b, "population"].sum()),
         "pop_under_after": float(t.loc[under_a, "population"].sum()),
         "pop_crossing_down": float(t.loc[down, "population"].sum()), "n_crossing_down": int(down.sum()),
@@ -425,12 +464,3 @@ def _run(territory, spec: ScenarioSpec, supply=None, travel_times=None,
         "n_worse": int((table["variation"] < -1e-9).sum()), "n_better": int((table["variation"] > 1e-9).sum()),
         "n_outside": len(outside), "pop_outside": float(outside["population"].sum()),
     }
-    params_text = params.decay_text()
-    sources = {"decay": params_text, "supply": after.source,
-               "supply_short": (f"adresses d'exercice, BPE {params.bpe_year}" if supply is None
-                                else "table d'offre fournie"),
-               "demand": model.demand_source or "population standardisée DREES",
-               "travel": model.travel_times.source,
-               "population": (f"population totale DREES {params.population_year}" if demand == "pop_std"
-                              else "population RP 2022")}
-    return ScenarioResult(terr, spec, table, outside.reset_index(drop=True), changes, summary, sources)

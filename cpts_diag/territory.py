@@ -12,6 +12,11 @@ an earlier one, with a warning). Format (read with ``yaml.safe_load`` only)::
     supersedes: roannais-2019         # optional: id of the previous vintage of the same CPTS
     replaced_by: roannais-2024        # optional: id of the next vintage (the perimeter is historical)
     notes: "…"                        # optional, free text
+    announced_population:             # optional: the population the CPTS itself publishes
+      value: 84466                    #   a whole number of inhabitants
+      source: "Projet de santé …"     #   where it is published (required)
+      year: 2023                      #   optional: year of the figure
+      definition: totale              #   optional: municipale | totale | non précisée
     members:
       communes: ["42001", "42031"]    # COG commune codes, QUOTED (YAML reads 01001 as an octal number)
       epcis: ["200035731"]            # EPCI SIRENs, expanded to their COG 2025 communes at load time
@@ -24,9 +29,7 @@ fix.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import difflib
-import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,19 +40,14 @@ import yaml
 from .config import data_roots
 from .errors import TerritoryError
 from .fmt import fold
+from .perimeter_spec import (_COMMUNE_RE, _SIREN_RE, _norm_codes, _norm_date,  # noqa: F401
+                             POPULATION_DEFINITIONS, read_perimeter_yaml, validate_perimeter_spec)
 
 __all__ = ["Territory", "known_cpts", "perimeter_files", "perimeters_report", "resolve_members",
            "COMMUNE_FRAME_COLUMNS"]
 
 COMMUNE_FRAME_COLUMNS = ["code_commune", "nom", "dep", "nom_dep", "reg", "nom_reg", "epci_siren",
                          "epci_nom"]
-_ALLOWED_KEYS = {"id", "name", "source", "valid_from", "valid_to", "members", "supersedes",
-                 "replaced_by", "notes"}
-_REQUIRED_KEYS = ("id", "name", "members")
-_COMMUNE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
-_SIREN_RE = re.compile(r"^\d{9}$")
-_DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
 # --- the model ----------------------------------------------------------------------------------
@@ -78,6 +76,7 @@ class Territory:
     notes: str | None = None
     path: Path | None = None
     recoded: dict[str, str] = field(default_factory=dict)
+    announced_population: dict | None = None
 
     # -- constructors --------------------------------------------------------------------------
     @classmethod
@@ -136,7 +135,7 @@ class Territory:
             source=spec.get("source"), valid_from=spec.get("valid_from"),
             valid_to=spec.get("valid_to"), supersedes=spec.get("supersedes"),
             replaced_by=spec.get("replaced_by"), notes=spec.get("notes"), path=path,
-            recoded=recoded,
+            recoded=recoded, announced_population=spec.get("announced_population"),
         )
 
     # -- views ---------------------------------------------------------------------------------
@@ -161,6 +160,36 @@ class Territory:
     def __repr__(self) -> str:
         return (f"Territory(id={self.id!r}, name={self.name!r}, {len(self.communes)} communes, "
                 f"deps={self.departements}, epcis={len(self.epcis)})")
+
+    def to_spec(self) -> dict:
+        """The perimeter as a YAML-ready mapping (its COG 2025 communes listed one by one), so a
+        territory built in Python can be written as ``<id>.yaml`` and reloaded by the batch."""
+        spec = {"id": self.id, "name": self.name, "members": {"communes": list(self.communes)}}
+        for k in ("source", "valid_from", "valid_to", "supersedes", "replaced_by", "notes",
+                  "announced_population"):
+            v = getattr(self, k)
+            if v not in (None, "", {}):
+                spec[k] = v
+        return spec
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_spec(), allow_unicode=True, sort_keys=False)
+
+    def _repr_html_(self) -> str:
+        """Notebook display: name, id, communes, départements, EPCI, validity, source (escaped)."""
+        import html
+
+        from .fmt import fmt_number
+
+        rows = [("Identifiant", self.id), ("Communes (COG 2025)", fmt_number(len(self.communes), 0)),
+                ("Départements", ", ".join(self.departements)), ("EPCI", fmt_number(len(self.epcis), 0)),
+                ("En vigueur depuis", self.valid_from or "non précisé"),
+                ("Source du périmètre", self.source or "non précisée")]
+        if self.replaced_by:
+            rows.append(("Périmètre historique, remplacé par", self.replaced_by))
+        body = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+                       f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>" for k, v in rows)
+        return f"<b>{html.escape(self.name)}</b><table>{body}</table>"
 
 
 # --- YAML ---------------------------------------------------------------------------------------
@@ -195,101 +224,6 @@ def known_cpts() -> list[str]:
     return sorted(perimeter_files())
 
 
-def read_perimeter_yaml(path: Path) -> dict:
-    """Parse and check the structure of one YAML file (codes are checked at :meth:`Territory._build`)."""
-    where = f"fichier de périmètre {path}"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TerritoryError(f"{where} illisible : {exc}. Correctif : enregistrez-le en UTF-8.") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        loc = f" (ligne {mark.line + 1}, colonne {mark.column + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise TerritoryError(
-            f"{where} : YAML mal formé{loc} : {problem}. Correctif : corrigez la syntaxe "
-            "(indentation, guillemets, deux-points) ; voir data/cpts/ondaine-forez.yaml pour un exemple."
-        ) from None
-    return validate_perimeter_spec(data, where, expected_id=path.stem)
-
-
-def validate_perimeter_spec(data, where: str, expected_id: str | None = None) -> dict:
-    """Check keys and types of a parsed YAML perimeter and normalise it (pure function)."""
-    if not isinstance(data, dict):
-        raise TerritoryError(
-            f"{where} : le document YAML doit être un dictionnaire (clés id, name, members…), "
-            f"pas {type(data).__name__}. Correctif : voir data/cpts/ondaine-forez.yaml.")
-    unknown = sorted(set(map(str, data)) - _ALLOWED_KEYS)
-    if unknown:
-        raise TerritoryError(
-            f"{where} : clé(s) inconnue(s) {unknown}. Clés admises : {sorted(_ALLOWED_KEYS)}.")
-    missing = [k for k in _REQUIRED_KEYS if data.get(k) in (None, "")]
-    if missing:
-        raise TerritoryError(f"{where} : clé(s) obligatoire(s) absente(s) ou vide(s) : {missing}.")
-    cid = str(data["id"])
-    if not _ID_RE.match(cid):
-        raise TerritoryError(f"{where} : identifiant « {cid} » invalide (minuscules, chiffres, - et _).")
-    if expected_id is not None and cid != expected_id:
-        raise TerritoryError(
-            f"{where} : l'identifiant « {cid} » diffère du nom du fichier « {expected_id} ». "
-            f"Correctif : renommez le fichier en {cid}.yaml ou changez id.")
-    members = data["members"]
-    if not isinstance(members, dict):
-        raise TerritoryError(
-            f"{where} : members doit contenir les listes communes: [...] et/ou epcis: [...], "
-            f"pas {type(members).__name__}.")
-    bad = sorted(set(map(str, members)) - {"communes", "epcis"})
-    if bad:
-        raise TerritoryError(f"{where} : members : clé(s) inconnue(s) {bad} (admises : communes, epcis).")
-    out_members = {}
-    for key, kind in (("communes", "commune"), ("epcis", "epci")):
-        vals = members.get(key) or []
-        if not isinstance(vals, list):
-            raise TerritoryError(f"{where} : members.{key} doit être une liste, pas {type(vals).__name__}.")
-        out_members[key] = _norm_codes(vals, kind, where)
-    out = {"id": cid, "name": str(data["name"]).strip(), "members": out_members}
-    for k in ("source", "notes", "supersedes", "replaced_by"):
-        out[k] = None if data.get(k) is None else str(data[k]).strip()
-    for k in ("valid_from", "valid_to"):
-        out[k] = _norm_date(data.get(k), f"{where} : {k}")
-    return out
-
-
-def _norm_date(v, where: str) -> str | None:
-    if v is None or v == "":
-        return None
-    if isinstance(v, (_dt.date, _dt.datetime)):
-        return v.isoformat()[:10]
-    s = str(v).strip()
-    if not _DATE_RE.match(s):
-        raise TerritoryError(f"{where} : date « {s} » invalide ; formats admis AAAA, AAAA-MM, AAAA-MM-JJ.")
-    return s
-
-
-def _norm_codes(vals: list, kind: str, where: str) -> list[str]:
-    """Codes as stripped strings; ints accepted only when unambiguous (≥ 5 / 9 digits)."""
-    width = 5 if kind == "commune" else 9
-    label = "code commune" if kind == "commune" else "SIREN d'EPCI"
-    out = []
-    for v in vals:
-        if isinstance(v, bool) or v is None or isinstance(v, float):
-            raise TerritoryError(f"{where} : {label} « {v!r} » invalide. Correctif : écrivez-le "
-                                 f"entre guillemets, sur {width} caractères.")
-        if isinstance(v, int):
-            if len(str(v)) != width:
-                raise TerritoryError(
-                    f"{where} : {label} {v} lu comme un nombre ({len(str(v))} chiffres) : un zéro "
-                    f"initial a pu être perdu (YAML lit 01001 comme un nombre octal). Correctif : "
-                    "écrivez les codes entre guillemets, p. ex. - \"01001\" (commune) ou - \"200035731\" (EPCI).")
-            v = str(v)
-        out.append(str(v).strip().upper())
-    return out
-
-
-# --- validation of codes (pure: frames in, codes out) --------------------------------------------
-
 def _suggest_communes(value: str, com: pd.DataFrame, n: int = 5) -> str:
     names = dict(zip(com["code_commune"], com["nom"]))
     if _COMMUNE_RE.match(value) or value.isdigit():
@@ -315,6 +249,19 @@ def resolve_members(communes: list[str], epcis: list[str], com: pd.DataFrame,
     if not communes and not epcis:
         raise TerritoryError(f"{origin} : périmètre vide (aucune commune ni aucun EPCI). "
                              "Correctif : renseignez members.communes et/ou members.epcis.")
+    _refuse_duplicates(communes, epcis, origin)
+    final, recoded, msgs = _recode_communes(communes, com, passage, origin)
+    if epcis:
+        expanded = _expand_epcis(epcis, com, origin)
+        both = sorted(final & expanded)
+        if both:
+            msgs.append(f"{origin} : commune(s) listée(s) à la fois seule(s) et via leur EPCI : "
+                        f"{', '.join(both)} (comptées une fois).")
+        final |= expanded
+    return sorted(final), recoded, msgs
+
+
+def _refuse_duplicates(communes: list[str], epcis: list[str], origin: str) -> None:
     for kind, vals in (("code commune", communes), ("SIREN d'EPCI", epcis)):
         seen, dups = set(), []
         for v in vals:
@@ -323,6 +270,21 @@ def resolve_members(communes: list[str], epcis: list[str], com: pd.DataFrame,
             raise TerritoryError(f"{origin} : {kind} en double : {', '.join(sorted(set(dups)))}. "
                                  "Correctif : ne listez chaque code qu'une fois.")
 
+
+def _recode_message(c: str, row, new: str, names: dict, origin: str) -> str:
+    event, date, split = row.get("evenement"), row.get("date_effet"), row.get("scission_communes_cog2025")
+    msg = (f"{origin} : le code {c} n'est plus une commune du COG 2025 "
+           f"({event if isinstance(event, str) else 'changement de code'}"
+           f"{' le ' + date if isinstance(date, str) else ''}) : remplacé par {new} "
+           f"({names.get(new, '?')}).")
+    if isinstance(split, str):
+        msg += (f" Attention : ce territoire a ensuite été scindé entre {split.replace(';', ', ')} ;"
+                " ajoutez les autres communes si elles font partie du périmètre.")
+    return msg + " Correctif : remplacez le code dans la définition du périmètre."
+
+
+def _recode_communes(communes, com, passage, origin) -> tuple[set[str], dict[str, str], list[str]]:
+    """COG 2025 codes of the declared communes (old codes recoded, with a message each)."""
     valid = set(com["code_commune"])
     msgs: list[str] = []
     recoded: dict[str, str] = {}
@@ -333,25 +295,14 @@ def resolve_members(communes: list[str], epcis: list[str], com: pd.DataFrame,
     for c in communes:
         if c in valid:
             final.add(c)
-            continue
-        if not _COMMUNE_RE.match(c) or c not in table.index:
+        elif not _COMMUNE_RE.match(c) or c not in table.index:
             unknown.append(c)
-            continue
-        row = table.loc[c]
-        new = str(row["code_commune_cog2025"])
-        recoded[c] = new
-        final.add(new)
-        event = row.get("evenement")
-        date = row.get("date_effet")
-        split = row.get("scission_communes_cog2025")
-        msg = (f"{origin} : le code {c} n'est plus une commune du COG 2025 "
-               f"({event if isinstance(event, str) else 'changement de code'}"
-               f"{' le ' + date if isinstance(date, str) else ''}) : remplacé par {new} "
-               f"({names.get(new, '?')}).")
-        if isinstance(split, str):
-            msg += (f" Attention : ce territoire a ensuite été scindé entre {split.replace(';', ', ')} ;"
-                    " ajoutez les autres communes si elles font partie du périmètre.")
-        msgs.append(msg + " Correctif : remplacez le code dans la définition du périmètre.")
+        else:
+            row = table.loc[c]
+            new = str(row["code_commune_cog2025"])
+            recoded[c] = new
+            final.add(new)
+            msgs.append(_recode_message(c, row, new, names, origin))
     if unknown:
         parts = []
         for c in unknown:
@@ -366,31 +317,28 @@ def resolve_members(communes: list[str], epcis: list[str], com: pd.DataFrame,
     if merged:
         msgs.append(f"{origin} : les anciens codes {', '.join(merged)} sont réunis dans une même "
                     "commune du COG 2025 ; elle n'est comptée qu'une fois.")
+    return final, recoded, msgs
 
-    if epcis:
-        known_epci = com.drop_duplicates("epci_siren").set_index("epci_siren")["epci_nom"]
-        bad = [e for e in epcis if e not in known_epci.index]
-        if bad:
-            parts = []
-            for e in bad:
-                if _SIREN_RE.match(e):
-                    close = difflib.get_close_matches(e, list(known_epci.index), n=3, cutoff=0.7)
-                else:
-                    simple = {fold(v): k for k, v in known_epci.items()}
-                    close = [simple[s] for s in difflib.get_close_matches(fold(e), list(simple), n=3, cutoff=0.5)]
-                sugg = ", ".join(f"{k} ({known_epci[k]})" for k in close)
-                parts.append(f"« {e} »" + (f" — EPCI proches : {sugg}" if sugg else ""))
-            raise TerritoryError(
-                f"{origin} : SIREN d'EPCI inconnu(s) au 1er janvier 2025 : " + " ; ".join(parts)
-                + ". Correctif : utilisez le SIREN (9 chiffres) d'un EPCI du COG 2025 "
-                "(colonne epci_siren de cog/communes.csv).")
-        expanded = set(com.loc[com["epci_siren"].isin(epcis), "code_commune"])
-        both = sorted(final & expanded)
-        if both:
-            msgs.append(f"{origin} : commune(s) listée(s) à la fois seule(s) et via leur EPCI : "
-                        f"{', '.join(both)} (comptées une fois).")
-        final |= expanded
-    return sorted(final), recoded, msgs
+
+def _expand_epcis(epcis: list[str], com: pd.DataFrame, origin: str) -> set[str]:
+    """The COG 2025 communes of the EPCIs (unknown SIRENs refused, with close matches)."""
+    known_epci = com.drop_duplicates("epci_siren").set_index("epci_siren")["epci_nom"]
+    bad = [e for e in epcis if e not in known_epci.index]
+    if bad:
+        parts = []
+        for e in bad:
+            if _SIREN_RE.match(e):
+                close = difflib.get_close_matches(e, list(known_epci.index), n=3, cutoff=0.7)
+            else:
+                simple = {fold(v): k for k, v in known_epci.items()}
+                close = [simple[s] for s in difflib.get_close_matches(fold(e), list(simple), n=3, cutoff=0.5)]
+            sugg = ", ".join(f"{k} ({known_epci[k]})" for k in close)
+            parts.append(f"« {e} »" + (f" — EPCI proches : {sugg}" if sugg else ""))
+        raise TerritoryError(
+            f"{origin} : SIREN d'EPCI inconnu(s) au 1er janvier 2025 : " + " ; ".join(parts)
+            + ". Correctif : utilisez le SIREN (9 chiffres) d'un EPCI du COG 2025 "
+            "(colonne epci_siren de cog/communes.csv).")
+    return set(com.loc[com["epci_siren"].isin(epcis), "code_commune"])
 
 
 # --- report ---------------------------------------------------------------------------------------

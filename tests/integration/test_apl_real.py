@@ -270,22 +270,21 @@ def test_cli_scenario_errors_name_the_fix(snapshot_dir, tmp_path, capsys):
 
 
 def test_report_section_is_off_by_default_and_on_with_a_scenario(snapshot_dir):
-    from cpts_diag import report
+    from cpts_diag.report import Diagnostic
+    from cpts_diag.report import blocks as B
 
-    class Capturing(report.Diagnostic):
-        def _display(self, obj):
-            self.shown.append(obj)
-
-    Capturing.shown = []
-    d = Capturing("roannais-2024")
-    assert d.show_scenario(None) is None and d.shown == [] and "carte_scenario" not in d._figures
-    d.show_scenario(str(EXAMPLE))
-    texts = " ".join(str(getattr(o, "data", "")) for o in d.shown if isinstance(getattr(o, "data", ""), str))
+    d = Diagnostic("roannais-2024", display_outputs=False)
+    assert d.blocks("scenario") == []  # off by default
+    d.ctx.scenario = str(EXAMPLE)
+    blocks = d.blocks("scenario")
+    texts = " ".join(b.markdown for b in blocks if isinstance(b, B.Text)) + " ".join(
+        b.text for b in blocks if isinstance(b, B.Heading))
     assert "4.6 Scénario" in texts and "passent sous le seuil" in texts
-    assert "carte_scenario" in d._figures
-    down, up = d._tables["scenario_baisses"]["df"], d._tables["scenario_hausses"]["df"]
+    assert any(isinstance(b, B.Figure) and b.name == "carte_scenario" for b in blocks)
+    tables = {b.name: b.df for b in blocks if isinstance(b, B.Table)}
+    down, up = tables["scenario_baisses"], tables["scenario_hausses"]
     assert len(down) == len(up) == 12
     assert (down["Variation simulée"] < 0).all() and down["Variation simulée"].is_monotonic_increasing
     assert (up["Variation simulée"] > 0).all() and up["Variation simulée"].is_monotonic_decreasing
     assert "Saint-Just-en-Chevalet" in set(up["Commune"])
-    assert "scenario_hors_cpts" in d._tables
+    assert "scenario_hors_cpts" in tables

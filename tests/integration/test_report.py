@@ -24,8 +24,8 @@ EXPECTED_FIGURES = {"carte_identite_epci", "structure_age", "carte_indice_vieill
                     "carte_apl_mg", "carte_apl_mg_moins65", "carte_apl_autres_professions",
                     "carte_hopitaux"}
 EXPECTED_TABLES = {"chiffres_cles", "epci", "structure_age", "vieillissement_epci", "population",
-                   "socio_economie", "offre_bpe", "apl_medecins_generalistes", "apl_autres_professions",
-                   "hopitaux", "sources", "communes"}
+                   "socio_economie", "offre_bpe", "apl_classes", "apl_medecins_generalistes",
+                   "apl_autres_professions", "hopitaux", "sources", "communes"}
 MACHINE_PATHS = tuple(f"/{d}/" for d in ("work", "tmp", "root", "home"))  # this machine's roots
 
 pytestmark = pytest.mark.integration
@@ -52,6 +52,7 @@ def test_report_folder_is_complete(report_dir):
     for f in ("rapport.html", "rapport.ipynb", "indicators.json", "tableaux.xlsx"):
         assert (d / f).is_file(), f
     assert {p.stem for p in (d / "figures").glob("*.png")} == EXPECTED_FIGURES
+    assert {p.stem for p in (d / "figures").glob("*.json")} == EXPECTED_FIGURES  # one sidecar each
     assert {p.stem for p in (d / "tables").glob("*.csv")} == EXPECTED_TABLES
     assert not [p for p in report_dir.iterdir() if p.name.startswith((".build-", ".old-"))]
     assert (d / "rapport.html").stat().st_size <= 5_000_000
@@ -75,7 +76,7 @@ def test_html_has_no_code_no_network_no_machine_path(report_dir):
     assert problems(page) == []
     for p in MACHINE_PATHS:
         assert p not in page, p
-    for code in ("from cpts_diag import report", "diag.show_", "diag.finish", "output_dir",
+    for code in ("from cpts_diag.report import", "diag.show(", "diag.finish", "output_dir",
                  "hl-ipython3", 'class="jp-InputPrompt'):
         assert code not in page, code  # no input cell, no code highlighting, no prompt
     assert 'lang="fr"' in page
@@ -119,74 +120,59 @@ def test_notebook_under_nbval():
 
 # --- the narrative and tables, in process ---------------------------------------------------------
 
-class _Capture:
-    """A Diagnostic whose displays are collected instead of shown."""
+def _md(blocks) -> str:
+    from cpts_diag.report import blocks as B
 
-    def __new__(cls, cpts_id):
-        from cpts_diag import report
-
-        class Capturing(report.Diagnostic):
-            def _display(self, obj):
-                self.shown.append(obj)
-
-        Capturing.shown = []
-        d = Capturing(cpts_id)
-        d.shown = []
-        return d
+    return "\n".join(b.markdown for b in blocks if isinstance(b, (B.Text, B.Note))).replace("\u202f", " ")
 
 
-def _text(obj) -> str:
-    return getattr(obj, "data", None) or str(obj)
+def _tables(blocks) -> dict:
+    from cpts_diag.report import blocks as B
+
+    return {b.name: b for b in blocks if isinstance(b, B.Table)}
 
 
 @pytest.fixture(scope="module")
 def diag(snapshot_dir):
-    return _Capture(CPTS)
+    from cpts_diag.report import Diagnostic
+
+    return Diagnostic(CPTS, display_outputs=False)
 
 
 def test_narrative_quotes_computed_numbers(diag):
     from cpts_diag.fmt import fmt_number
 
-    diag.shown.clear()
-    diag.show_identity()
-    text = _text(diag.shown[0])
-    pop = diag.val("population_2022")
-    assert fmt_number(pop, 0) in text
+    ctx = diag.ctx
+    text = _md(diag.blocks("identite"))
+    assert fmt_number(ctx.val("population_2022"), 0).replace("\u202f", " ") in text
     assert f"{fmt_number(len(diag.territory.communes), 0)} communes" in text
-    assert diag.num("density_2022") in text and "Loire" in text
-    diag.shown.clear()
-    diag.show_apl_text()
-    text = _text(diag.shown[0])
-    assert diag.num("apl_mg_2023") in text and diag.pct("share_pop_apl_mg_lt_2_5_2023") in text
+    assert ctx.num("density_2022") in text and "Loire" in text
+    text = _md(diag.blocks("apl"))
+    assert ctx.num("apl_mg_2023") in text and ctx.pct("share_pop_apl_mg_lt_2_5_2023").replace("\u202f", " ") in text
 
 
 def test_missing_values_are_said_in_words(diag):
-    diag.shown.clear()
-    diag.show_socio_text()
-    text = _text(diag.shown[0])
-    assert "secret statistique" in text  # poverty rate not published for small communes
-    diag.shown.clear()
-    diag.show_commune_table()
-    table = _text(diag.shown[0])
-    assert "secret statistique" in table
-    n_missing = int(diag.communes["poverty_rate_2021"].isna().sum())
+    assert "secret statistique" in _md(diag.blocks("socio"))  # poverty rate not published everywhere
+    shown = diag.renderer.render(diag.blocks("annexe"))
+    table = "".join(str(o.data) for o in shown)
+    n_missing = int(diag.ctx.communes["poverty_rate_2021"].isna().sum())
     assert n_missing > 0 and table.count("secret statistique") >= n_missing
 
 
 def test_key_figures_and_sources_tables(diag):
-    diag.shown.clear()
-    diag.show_key_figures()
-    html = "".join(_text(o) for o in diag.shown)
-    assert "Chiffres clés" in html and "France métropolitaine" in html and "Source :" in html
-    src = diag.sources_frame()
+    from cpts_diag.report.sections.sources import sources_frame
+
+    t = _tables(diag.blocks("synthese"))["chiffres_cles"]
+    assert "France métropolitaine" in t.df.columns and t.source.startswith("Insee, RP")
+    src = sources_frame(diag.ctx)
     assert {"Donnée", "Producteur", "Millésime(s)", "Licence"} <= set(src.columns)
     assert src["Licence"].notna().all() and (src["Millésime(s)"] != "").all()
     assert any("2023" in v for v in src["Millésime(s)"])  # APL vintage used
 
 
 def test_apl_year_must_exist(snapshot_dir):
-    from cpts_diag import report
     from cpts_diag.errors import VintageError
+    from cpts_diag.report import Diagnostic
 
     with pytest.raises(VintageError, match="2022, 2023"):
-        report.Diagnostic(CPTS, apl_year=2019)
+        Diagnostic(CPTS, apl_year=2019)

@@ -1,4 +1,4 @@
-"""Batch production: id checks, failure paths, atomic output, index page.
+"""Batch production: id checks, failure paths, atomic output, index page, PDF option.
 
 The notebook runs use the fixture notebooks of tests/fixtures/notebooks (a few seconds each:
 one Jupyter kernel per CPTS); they need no data snapshot, only the perimeter files of data/cpts.
@@ -120,6 +120,51 @@ def test_index_marks_a_historical_perimeter(tmp_path):
     assert "(périmètre historique)" in row_2019
 
 
+def test_index_apl_header_uses_the_drees_class_label(tmp_path):
+    from cpts_diag.apl_params import APL_GP_CLASS_LABELS
+
+    _fake_report(tmp_path, "cpts-a", "CPTS A", {"share_pop_apl_mg_lt_2_5_2023": 12.34})
+    page = batch.write_index(tmp_path).read_text(encoding="utf-8")
+    assert APL_GP_CLASS_LABELS[0] == "moins de 2,5"
+    assert "Population en APL médecins généralistes moins de 2,5 (2023)" in page
+    assert "12,3" in page
+    assert "&lt; 2,5" not in page and "< 2,5" not in page
+
+
+def test_index_links_the_pdf_when_present(tmp_path):
+    _fake_report(tmp_path, "cpts-a", "CPTS A", {"population_2022": 1.0})
+    _fake_report(tmp_path, "cpts-b", "CPTS B", {"population_2022": 2.0})
+    (tmp_path / "cpts-b" / "rapport.pdf").write_bytes(b"%PDF-1.4")
+    page = batch.write_index(tmp_path).read_text(encoding="utf-8")
+    assert 'href="cpts-b/rapport.pdf"' in page and 'href="cpts-a/rapport.pdf"' not in page
+
+
+def test_index_page_module_is_reexported():
+    from cpts_diag import index_page
+    from cpts_diag.batch import INDEX_COLUMNS, render_index, write_index
+
+    assert (INDEX_COLUMNS, render_index, write_index) == (
+        index_page.INDEX_COLUMNS, index_page.render_index, index_page.write_index)
+
+
+def test_pdf_without_chromium_is_refused_before_running(tmp_path, monkeypatch):
+    from cpts_diag.pdf import CHROMIUM_ENV, PdfExportError
+
+    monkeypatch.setenv(CHROMIUM_ENV, str(tmp_path / "absent"))
+    out = tmp_path / "out"
+    with pytest.raises(PdfExportError, match="chromium"):
+        batch.run_batch(["ondaine-forez"], out=out, notebook=FIXTURE_NB, pdf=True)
+    assert not out.exists()
+
+
+def test_cli_report_pdf_flag():
+    from cpts_diag.cli import build_parser
+
+    args = build_parser().parse_args(["report", "--all", "--pdf"])
+    assert args.pdf and args.all
+    assert not build_parser().parse_args(["report", "ondaine-forez"]).pdf
+
+
 # --- notebook runs (a Jupyter kernel per CPTS) -------------------------------------------------------
 
 @pytest.mark.slow
@@ -197,3 +242,45 @@ def test_stale_build_folders_of_a_killed_batch_are_removed(tmp_path):
     removed = batch._remove_stale_builds(tmp_path, older_than=1200)
     assert removed == [old]
     assert not old.exists() and fresh.exists() and report.exists()
+
+
+def _has_chromium() -> bool:
+    from cpts_diag.pdf import PdfExportError, find_chromium
+
+    try:
+        return bool(find_chromium())
+    except PdfExportError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _has_chromium(), reason="Chromium absent: apt-get install chromium (.ci/run does it)")
+def test_batch_with_pdf_writes_the_pdf_beside_the_html(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert batch.run_batch(["ondaine-forez"], out=out, notebook=FIXTURE_NB, pdf=True, progress=False) == 0
+    pdf = out / "ondaine-forez" / "rapport.pdf"
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    assert "ondaine-forez/rapport.pdf" in capsys.readouterr().out
+    assert 'href="ondaine-forez/rapport.pdf"' in (out / "index.html").read_text(encoding="utf-8")
+    assert _no_build_dirs(out)
+
+
+@pytest.mark.slow
+def test_failing_pdf_fails_its_report_and_keeps_the_previous_one(tmp_path, monkeypatch, capsys):
+    from cpts_diag.pdf import CHROMIUM_ENV
+
+    fake = tmp_path / "faux-chromium"
+    fake.write_text("#!/bin/sh\necho 'moteur en panne' >&2\nexit 5\n", encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setenv(CHROMIUM_ENV, str(fake))
+    out = tmp_path / "out"
+    prev = out / "ondaine-forez"
+    prev.mkdir(parents=True)
+    (prev / "rapport.html").write_text("rapport précédent", encoding="utf-8")
+    code = batch.run_batch(["ondaine-forez"], out=out, notebook=FIXTURE_NB, pdf=True, progress=False)
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "ÉCHEC pour 1 CPTS : ondaine-forez" in err
+    assert "PdfExportError" in err and "moteur en panne" in err
+    assert (prev / "rapport.html").read_text(encoding="utf-8") == "rapport précédent"
+    assert not (prev / "rapport.pdf").exists() and _no_build_dirs(out)

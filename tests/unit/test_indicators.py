@@ -223,8 +223,13 @@ def test_catalogue_shape_and_json(base):
     assert set(cat) == {"territory", "indicators"}
     assert set(cat["territory"]) == {"id", "name", "communes", "epcis", "departements", "regions"}
     ind = cat["indicators"][0]
-    assert set(ind) == {"id", "label", "unit", "source", "vintage", "values"}
+    # no published value in this frame: no "values_same_basis" key
+    assert set(ind) == {"id", "label", "unit", "source", "vintage", "values", "coverage"}
     assert set(ind["values"]) == {"territory", "epci", "departement", "region", "france_metro", "france"}
+    assert set(ind["coverage"]) == set(ind["values"])
+    # poverty: only A (1000 of the 1100 inhabitants) has a rate
+    assert ind["coverage"]["territory"] == {"communes": 2, "communes_missing": 1,
+                                            "population_share": round(1000 / 1100, 6)}
     assert ind["values"]["epci"] == {"123456789": None}  # NaN -> null
     assert ind["values"]["france"] is None
     json.dumps(cat, allow_nan=False)
@@ -255,3 +260,55 @@ def test_registry_markdown_one_row_per_id():
     md = I.registry_markdown()
     assert md.count("\n| `") == len(REG)
     assert "| `ageing_index_2022` |" in md
+
+
+def test_registry_loader_refuses_duplicate_ids():
+    entry = ("  label: L\n  unit: u\n  formula: f\n  source: s\n  source_id: x\n  vintage: '2022'\n"
+             "  decimals: 0\n  theme: population\n  coverage: france\n  compute: {kind: sum, col: one}\n")
+    ok = "a:\n" + entry + "b:\n" + entry
+    assert list(I.load_registry(text=ok)) == ["a", "b"]
+    with pytest.raises(ValueError, match="« a » en double"):
+        I.load_registry(text="a:\n" + entry + "a:\n" + entry)
+    # a duplicate key inside one entry is refused too
+    with pytest.raises(ValueError, match="en double"):
+        I.load_registry(text="a:\n" + entry + "  unit: v\n")
+    # still a safe loader: no arbitrary Python objects
+    import yaml
+    with pytest.raises(yaml.constructor.ConstructorError):
+        I.load_yaml_unique("x: !!python/object/apply:os.system ['true']")
+
+
+def test_hospital_categories_and_non_care_entities():
+    h = pd.DataFrame({
+        "nom": ["CENTRE HOSPITALIER DE X", "CTRE PLANIF. FAMIL. HOPITAL DE X",
+                "UNITE PENITENTIAIRE - CHU DE Y", "CDAG - CTRE DEPIST. ANON. & GRAT.",
+                "ANTENNE SMUR DE Z", "HOSPICES CIVILS DE W - SIEGE", "CLINIQUE DU PARC",
+                "USLD LES TILLEULS", "HOPITAL DE JOUR ST CYR L ECOLE"],
+        "type": ["Centre Hospitalier (C.H.)"] * 3 + ["Centre Hospitalier Régional (C.H.R.)"] * 3
+        + ["Etablissement de Soins Pluridisciplinaire", "Etablissement de Soins Longue Durée",
+           "Centre Hospitalier (C.H.)"]})
+    kept = I.care_hospitals(h)
+    assert kept["nom"].tolist() == ["CENTRE HOSPITALIER DE X", "CLINIQUE DU PARC", "USLD LES TILLEULS",
+                                    "HOPITAL DE JOUR ST CYR L ECOLE"]
+    assert kept["categorie"].tolist() == ["Centre hospitalier", "Clinique (MCO)", "Soins de longue durée",
+                                          "Centre hospitalier"]
+    ex = I.excluded_hospitals(h).set_index("nom")
+    assert ex.loc["CTRE PLANIF. FAMIL. HOPITAL DE X", "exclusion"] == "Centre de planification familiale"
+    assert ex.loc["UNITE PENITENTIAIRE - CHU DE Y", "exclusion"] == "Unité sanitaire en milieu pénitentiaire"
+    assert ex.loc["HOSPICES CIVILS DE W - SIEGE", "exclusion"] == "Entité administrative ou logistique"
+    assert ex["motif"].notna().all() and len(ex) == 5
+    # every FINESS type of the contract (§3.16) has a category
+    assert len(I.HOSPITAL_CATEGORIES) == 11
+
+
+def test_commune_base_counts_only_care_hospitals():
+    com = pd.DataFrame({"code_commune": ["1", "2"], "nom": ["A", "B"], "dep": ["99", "99"],
+                        "nom_dep": ["D", "D"], "reg": ["9", "9"], "nom_reg": ["R", "R"],
+                        "epci_siren": ["e", "e"], "epci_nom": ["E", "E"]})
+    pop = pd.DataFrame({"code_commune": ["1", "2"], **{f"pop_{k}": [1.0, 1.0] for k, _ in I.AGE_BANDS}})
+    hosp = pd.DataFrame({"code_commune": ["1", "1", "2"],
+                         "nom": ["CH DE A", "CENTRE DE PLANIFICATION FAMILIALE", "CLINIQUE B"],
+                         "type": ["Centre Hospitalier (C.H.)"] * 2 + ["Etablissement de Soins Médicaux"]})
+    empty = pd.DataFrame({"code_commune": ["1", "2"]})
+    b = I.commune_base(com, pop, empty, empty, empty, empty, hosp)
+    assert b["n_hospitals"].tolist() == [1.0, 1.0]

@@ -44,9 +44,18 @@ def _all_texts(fig):
 
 def test_official_apl_classes_bounds_and_labels():
     cl = maps.make_classes([1.0, 3.0, 5.0], scheme="apl_mg")
-    assert cl.labels == ["≤ 2,5 (sous-dotation)", "2,5 à 4", "> 4"]
-    idx = cl.index(pd.Series([2.5, 2.51, 4.0, 4.01, np.nan, 0.0]))
-    assert idx.tolist() == [0, 1, 1, 2, -1, 0]
+    assert cl.labels == ["moins de 2,5", "de 2,5 à moins de 4", "4 ou plus"]
+    # left-closed (DREES): exactly 2,5 is not under-served, exactly 4,0 is in the top class
+    idx = cl.index(pd.Series([2.5, 2.49, 4.0, 3.99, np.nan, 0.0]))
+    assert idx.tolist() == [1, 0, 2, 1, -1, 0]
+
+
+def test_all_classes_are_left_closed_with_french_labels():
+    cl = maps.make_classes([0.0, 10.0], scheme="user", bounds=[1234.5, 2.5], decimals=1)
+    assert cl.labels == ["moins de 2,5", f"de 2,5 à moins de 1{NNBSP}234,5", f"1{NNBSP}234,5 ou plus"]
+    assert cl.index([2.5, 1234.5, 1234.4]).tolist() == [1, 2, 1]
+    assert maps.class_labels([-1.0, 0.0, 0.5], decimals=1) == [
+        "moins de -1", "de -1 à moins de 0", "de 0 à moins de 0,5", "0,5 ou plus"]
 
 
 def test_quantile_classes_french_labels_and_missing():
@@ -66,13 +75,13 @@ def test_diverging_classes_are_centred_on_zero():
     assert 0.0 in finite
     assert finite == sorted(finite)
     assert [-b for b in finite] == sorted(-b for b in finite)[::-1] or abs(finite[0]) == abs(finite[-1])
-    assert all(lab.endswith("%") for lab in cl.labels)
+    assert all(" %" in lab for lab in cl.labels)
 
 
 def test_user_classes_need_bounds():
     with pytest.raises(ValueError, match="bounds"):
         maps.make_classes([1, 2, 3], scheme="user")
-    with pytest.raises(ValueError, match="Unknown scheme"):
+    with pytest.raises(ValueError, match="inconnue"):
         maps.make_classes([1, 2, 3, 4], scheme="nope")
 
 
@@ -110,7 +119,7 @@ def test_choropleth_without_missing_has_no_missing_entry():
     fig = maps.choropleth(g, "x", title="t", legend_title="u", source="s",
                           classes=maps.make_classes(g["x"], scheme="apl_mg"))
     assert not any(maps.MISSING_LABEL in t for t in _legend_texts(fig))
-    assert any(t.startswith("≤ 2,5") for t in _legend_texts(fig))
+    assert any(t.startswith("moins de 2,5") for t in _legend_texts(fig))
 
 
 def test_choropleth_unknown_column():
@@ -194,3 +203,71 @@ def test_light_geometry_rounds_coordinates():
     xs = np.asarray(light.geometry.iloc[0].exterior.coords)
     assert np.allclose(xs, np.round(xs, 4))
     assert not math.isnan(xs.sum())
+
+
+# --- one APL convention on every map -------------------------------------------------------------------
+
+def _page_json(page: str, var: str):
+    m = re.search(rf"var {var} = (.*?);\n", page)
+    assert m, f"{var} not found in the page"
+    return json.loads(m.group(1))
+
+
+def test_apl_boundaries_static_and_interactive_agree_with_apl_gp_class():
+    from matplotlib.colors import to_hex
+
+    from cpts_diag.apl_params import APL_GP_CLASS_COLORS, APL_GP_CLASS_LABELS, apl_gp_class
+
+    vals = [2.5, 4.0, 1.0, 3.0, 5.0, 2.49, np.nan, 4.5, 0.5]
+    g = _grid(vals, column="apl")
+    cl = maps.classes_for("apl_mg_2023")
+    # a commune at exactly 2,5 is in class 1, one at exactly 4,0 in class 2 (DREES, left-closed)
+    assert cl.index(g["apl"]).tolist()[:2] == [1, 2]
+    assert cl.index(g["apl"]).tolist() == apl_gp_class(vals).tolist()
+    assert cl.labels == list(APL_GP_CLASS_LABELS) and cl.colors == list(APL_GP_CLASS_COLORS)
+    # static: every class with its count (counted by hand: 1,0 / 2,49 / 0,5 ; 2,5 / 3,0 ; 4 / 5 / 4,5)
+    fig = maps.choropleth(g, "apl", title="t", legend_title="APL", source="Drees", classes=cl)
+    leg = fig.legends[0]
+    assert [t.get_text() for t in leg.get_texts()] == [
+        "moins de 2,5 (3)", "de 2,5 à moins de 4 (2)", "4 ou plus (3)", f"{maps.MISSING_LABEL} (1)"]
+    assert [to_hex(h.get_facecolor()) for h in leg.legend_handles[:3]] == list(APL_GP_CLASS_COLORS)
+    # interactive: the same labels and colours, the same class per commune, class in the tooltip
+    page = maps.interactive_map(g, [maps.Layer("apl", "APL", "consult.", cl, 2, "Drees")]).get_root().render()
+    meta = _page_json(page, "metas")[0]
+    assert meta["labels"] == list(APL_GP_CLASS_LABELS) and meta["colors"] == list(APL_GP_CLASS_COLORS)
+    feats = _page_json(page, "data")["features"]
+    assert [f["properties"]["c"][0] for f in feats] == apl_gp_class(vals).tolist()
+    legend = _page_json(page, "legends")["APL"]
+    rows = re.findall(r'<i style="background:(#[0-9a-f]{6})"></i>([^<]+)</div>', legend)
+    assert rows == list(zip(APL_GP_CLASS_COLORS, APL_GP_CLASS_LABELS))
+    assert "Classe : " in page
+
+
+def test_fixed_classes_keep_empty_classes_in_the_legend():
+    g = _grid([10.0] * 9, column="inf")  # every commune far below France: first class only
+    cl = maps.classes_for("apl_inf_2023")
+    fig = maps.choropleth(g, "inf", title="t", legend_title="APL", source="Drees", classes=cl)
+    texts = _legend_texts(fig)
+    assert len(texts) == len(cl.labels) == 7
+    assert texts[0].endswith("(9)") and all(t.endswith("(0)") for t in texts[1:])
+    fig = maps.choropleth(g, "inf", title="t", legend_title="APL", source="Drees", classes=cl,
+                          drop_empty=True)
+    assert _legend_texts(fig) == [f"{cl.labels[0]} (9)"]
+    fig = maps.small_multiples(g, [("inf", "Infirmières", cl)], title="m", source="Drees")
+    assert len(_legend_texts(fig)) == 7
+    page = maps.standalone_html(maps.interactive_map(g, [maps.Layer("inf", "Inf", "ETP", cl)]))
+    legend = _page_json(page, "legends")["Inf"]
+    assert re.findall(r"</i>([^<]+)</div>", legend) == cl.labels
+
+
+def test_data_layer_does_not_import_the_maps():
+    import ast
+    from pathlib import Path
+
+    import cpts_diag
+
+    src = Path(cpts_diag.__file__).parent / "loaders.py"
+    imported = {n.module for n in ast.walk(ast.parse(src.read_text(encoding="utf-8")))
+                if isinstance(n, ast.ImportFrom) and n.module}
+    assert not any(m == "maps" or m.startswith("maps.") for m in imported)
+    assert maps.context_communes.__module__ == "cpts_diag.geometry"

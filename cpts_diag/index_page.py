@@ -1,0 +1,156 @@
+"""The index page of a report folder: ``<out>/index.html`` links every report present and compares
+the CPTS (one row each, France métropolitaine last as reference), with French numbers.
+
+Rewritten atomically by :func:`write_index` after each batch (:mod:`cpts_diag.batch`). Values come
+from each report's ``indicators.json``; a report folder without it (or without ``rapport.html``)
+is not listed, nor a build in progress (``.build-*``).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+from pathlib import Path
+
+from .apl_params import APL_GP_CLASS_LABELS
+
+#: Columns of the comparison table: (French header, unit, indicator id, decimals).
+INDEX_COLUMNS = [
+    ("Communes", "", "n_communes", 0),
+    ("Population 2022", "hab.", "population_2022", 0),
+    ("Évolution annuelle 2016–2022", "% par an", "pop_growth_2016_2022", 2),
+    ("Densité de population 2022", "hab./km²", "density_2022", 1),
+    ("Indice de vieillissement 2022", "65 ans ou plus pour 100 moins de 20 ans", "ageing_index_2022", 1),
+    ("Part des 75 ans ou plus 2022", "%", "share_75p_2022", 1),
+    ("APL médecins généralistes 2023", "consultations/an/hab. std", "apl_mg_2023", 2),
+    (f"Population en APL médecins généralistes {APL_GP_CLASS_LABELS[0]} (2023)", "%",
+     "share_pop_apl_mg_lt_2_5_2023", 1),
+    ("Médecins généralistes 2024", "pour 10 000 hab.", "density_gp_bpe2024", 1),
+    ("Infirmiers 2024", "pour 10 000 hab.", "density_nurse_bpe2024", 1),
+]
+
+
+def _reports(out_dir: Path):
+    """``(folder, catalogue)`` of every report in ``out_dir`` (indicators.json + rapport.html)."""
+    for d in sorted(p for p in Path(out_dir).iterdir() if p.is_dir() and not p.name.startswith(".")):
+        ij = d / "indicators.json"
+        if not (ij.is_file() and (d / "rapport.html").is_file()):
+            continue
+        try:
+            yield d, json.loads(ij.read_text(encoding="utf-8"))
+        except ValueError:
+            continue
+
+
+def _value(cat: dict, iid: str, level: str = "territory") -> tuple[object, dict | None]:
+    """``(value, indicator entry)`` of ``iid`` at ``level`` in a catalogue; ``(None, None)`` if absent."""
+    ind = next((i for i in cat.get("indicators", []) if i.get("id") == iid), None)
+    return (None, None) if ind is None else (ind["values"].get(level), ind)
+
+
+def reference_row(cat: dict) -> dict:
+    """France métropolitaine values of the index columns, from one report's catalogue."""
+    cells = [(None if iid == "n_communes" else _value(cat, iid, "france_metro")[0], dec, None, None)
+             for _, _, iid, dec in INDEX_COLUMNS]
+    return {"id": None, "name": "France métropolitaine (référence)", "cells": cells}
+
+
+def _replaced_by(cpts_id: str) -> str | None:
+    """``replaced_by`` of a known perimeter (a historical CPTS perimeter), else None."""
+    from .errors import CptsDiagError
+    from .territory import perimeter_files, read_perimeter_yaml
+
+    try:
+        path = perimeter_files().get(cpts_id)
+        return read_perimeter_yaml(path).get("replaced_by") if path else None
+    except CptsDiagError:  # a broken perimeter file must not break the index
+        return None
+
+
+def index_row(folder: Path, cat: dict) -> dict:
+    """One row of the index: the CPTS, its values (with source and vintage), the report date and,
+    for a historical perimeter, the id of the perimeter that replaced it."""
+    terr = cat.get("territory", {})
+    row = {"id": folder.name, "name": terr.get("name") or folder.name,
+           "replaced_by": _replaced_by(folder.name), "pdf": (folder / "rapport.pdf").is_file(),
+           "generated": _dt.datetime.fromtimestamp((folder / "rapport.html").stat().st_mtime)
+           .strftime("%d/%m/%Y %H:%M"), "cells": []}
+    for _, _, iid, dec in INDEX_COLUMNS:
+        val, ind = _value(cat, iid)
+        if val is None and iid == "n_communes":
+            val = len(terr.get("communes", [])) or None
+        row["cells"].append((val, dec, (ind or {}).get("source"), (ind or {}).get("vintage")))
+    return row
+
+
+def render_index(rows: list[dict], reference: dict | None = None) -> str:
+    """The French HTML index page (self-contained: inline CSS, no script); ``reference``: the
+    France métropolitaine row (:func:`reference_row`), shown last."""
+    from .fmt import fmt_number
+
+    esc = html.escape
+    present = [i for i, _ in enumerate(INDEX_COLUMNS) if any(r["cells"][i][0] is not None for r in rows)]
+    head = "".join(f"<th>{esc(INDEX_COLUMNS[i][0])}"
+                   + (f"<br><small>{esc(INDEX_COLUMNS[i][1])}</small>" if INDEX_COLUMNS[i][1] else "")
+                   + "</th>" for i in present)
+    body = []
+    for r in rows + ([reference] if reference and rows else []):
+        if r.get("id") is None:  # reference row
+            tds = "".join(f'<td class="num">{esc(fmt_number(r["cells"][i][0], r["cells"][i][1]))}</td>'
+                          if r["cells"][i][0] is not None else '<td class="num"></td>' for i in present)
+            body.append(f'<tr class="ref"><td>{esc(r["name"])}</td>{tds}<td></td><td></td></tr>')
+            continue
+        tds = []
+        for i in present:
+            val, dec, _, _ = r["cells"][i]
+            tds.append(f'<td class="num">{esc(fmt_number(val, dec))}</td>')
+        status = " <small>(périmètre historique)</small>" if r.get("replaced_by") else ""
+        pdf = f'<a href="{esc(r["id"])}/rapport.pdf">PDF</a> · ' if r.get("pdf") else ""
+        body.append(f'<tr><td><a href="{esc(r["id"])}/rapport.html">{esc(r["name"])}</a>{status}'
+                    f'<br><small>{esc(r["id"])}</small></td>{"".join(tds)}'
+                    f'<td>{pdf}<a href="{esc(r["id"])}/tableaux.xlsx">tableaux</a> · '
+                    f'<a href="{esc(r["id"])}/indicators.json">indicateurs</a></td>'
+                    f'<td><small>{esc(r["generated"])}</small></td></tr>')
+    sources = sorted({f"{c[2]} ({c[3]})" if c[3] else str(c[2]) for r in rows for c in r["cells"] if c[2]})
+    src_html = "".join(f"<li>{esc(s)}</li>" for s in sources)
+    empty = "" if rows else "<p>Aucun rapport n'a encore été produit dans ce dossier.</p>"
+    return f"""<!DOCTYPE html>
+<html lang="fr"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Diagnostics territoriaux des CPTS</title>
+<style>
+body{{font-family:"DejaVu Sans","Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:24px auto;max-width:1280px;
+ padding:0 20px;color:#1f1f1f}}
+h1{{color:#1b6ca8;border-bottom:3px solid #1b6ca8;padding-bottom:6px}}
+.wrap{{overflow-x:auto}}
+table{{border-collapse:collapse;font-size:12.5px;margin-top:10px}}
+th,td{{border:1px solid #d5dde5;padding:5px 8px;vertical-align:top}}
+th{{background:#eef3f8;text-align:left;vertical-align:bottom}}
+td.num{{text-align:right;white-space:nowrap}}
+td:first-child{{min-width:190px}}
+tr.ref td{{background:#f6f6f6;font-style:italic}}
+small{{color:#555}}
+.note{{font-size:12.5px;color:#444;max-width:1000px}}
+</style></head><body>
+<h1>Diagnostics territoriaux des CPTS</h1>
+<p>{len(rows)} rapport(s). Chaque rapport présente la démographie, la situation socio-économique,
+l'offre de soins et l'accessibilité (APL) de la CPTS, comparées au département, à la région et à la France.</p>
+{empty}
+<div class="wrap"><table><thead><tr><th>CPTS</th>{head}<th>Fichiers</th><th>Produit le</th></tr></thead>
+<tbody>{''.join(body)}</tbody></table></div>
+<p class="note">n.d. : donnée non disponible. Valeurs de la CPTS entière, calculées par cpts-diag à partir
+des données ouvertes ; dernière ligne : France métropolitaine, pour comparaison. Sources des indicateurs :</p>
+<ul class="note">{src_html}</ul>
+</body></html>
+"""
+
+
+def write_index(out_dir: Path) -> Path:
+    """(Re)write ``<out_dir>/index.html`` atomically from the reports present."""
+    from .atomic import write_atomic
+
+    path = Path(out_dir) / "index.html"
+    reports = list(_reports(Path(out_dir)))
+    rows = [index_row(d, cat) for d, cat in reports]
+    write_atomic(path, render_index(rows, reference_row(reports[0][1]) if reports else None))
+    return path

@@ -1,0 +1,122 @@
+"""The indicator registry (``indicators.yaml``) and the constants shared by the indicator layer.
+
+``indicators.yaml`` is the one place documenting every indicator id (label, unit, formula, source,
+vintage, how it is aggregated). It is read with :class:`UniqueKeyLoader`, a ``yaml.SafeLoader``
+that refuses duplicate keys: plain ``yaml.safe_load`` keeps the last of two entries with the same
+id without a word.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from .professions import APL_SHORT, BPE_CODES  # noqa: F401 (re-exported)
+
+__all__ = [
+    "REGISTRY_PATH", "LEVELS", "LOCAL_LEVELS", "COMPARATOR_LEVELS", "PUBLISHED_LEVELS",
+    "FRANCE_METRO", "FRANCE", "AGE_BANDS", "APL_PROFESSIONS_SHORT", "BPE_CODES", "TIDY_COLUMNS",
+    "THEMES", "UniqueKeyLoader", "load_yaml_unique", "load_registry", "INDICATORS",
+    "registry_frame", "registry_markdown",
+]
+
+REGISTRY_PATH = Path(__file__).with_name("indicators.yaml")
+LEVELS = ("territory", "epci", "departement", "region", "france_metro", "france")
+LOCAL_LEVELS = ("territory", "epci")  # the CPTS and its EPCI parts
+COMPARATOR_LEVELS = ("departement", "region", "france_metro", "france")
+PUBLISHED_LEVELS = ("departement", "region", "france_metro")  # where PTOD publishes aggregates
+FRANCE_METRO = ("FRM", "France métropolitaine")
+FRANCE = ("FR", "France entière")
+AGE_BANDS = (("0_14", "0-14 ans"), ("15_24", "15-24 ans"), ("25_54", "25-54 ans"),
+             ("55_64", "55-64 ans"), ("65_79", "65-79 ans"), ("80p", "80 ans ou plus"))
+APL_PROFESSIONS_SHORT = APL_SHORT  # defined once, in cpts_diag.professions
+TIDY_COLUMNS = ["indicator_id", "label", "unit", "source", "vintage", "theme", "level", "code",
+                "name", "value", "value_same_basis", "method", "n_communes", "n_missing",
+                "coverage", "note"]
+THEMES = {"population": "Population", "age": "Âges", "socio": "Situation socio-économique",
+          "acces_soins": "Accessibilité aux soins (APL)", "offre": "Offre de soins"}
+_KINDS = {"sum", "ratio", "wmean", "growth", "quantile", "none"}
+_FLAGS = {"incomplete_2025", "polygon_area"}  # automatic notes, see aggregation._notes()
+_REQUIRED = {"label", "unit", "formula", "source", "source_id", "vintage", "decimals", "theme",
+             "coverage", "compute"}
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` (same safe tags) whose mappings refuse a key given twice."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "en lisant un dictionnaire", node.start_mark,
+                    f"clé « {key} » en double (lignes {seen[key] + 1} et {key_node.start_mark.line + 1}) : "
+                    "chaque clé, et chaque identifiant d'indicateur, ne doit figurer qu'une fois — "
+                    "supprimez ou renommez l'une des deux", key_node.start_mark)
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml_unique(text: str):
+    """Parse YAML text safely, refusing duplicate keys (``yaml.constructor.ConstructorError``)."""
+    return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - UniqueKeyLoader is a SafeLoader
+
+
+def load_registry(path: Path = REGISTRY_PATH, text: str | None = None) -> dict[str, dict]:
+    """Read ``indicators.yaml`` (or ``text``, a YAML string) and check every entry.
+
+    Raises ``ValueError`` (French message naming the indicator and the field) on a missing field,
+    an unknown ``compute.kind``, coverage or flag, and on an indicator id given twice."""
+    where = "texte YAML" if text is not None else str(path)
+    try:
+        reg = load_yaml_unique(path.read_text(encoding="utf-8") if text is None else text)
+    except yaml.constructor.ConstructorError as e:
+        raise ValueError(f"{where} : {e}") from e
+    for iid, d in reg.items():
+        miss = _REQUIRED - set(d)
+        if miss:
+            raise ValueError(f"{where} : l'indicateur {iid} n'a pas les champs {sorted(miss)} ; "
+                             "ajoutez-les (voir l'en-tête du registre)")
+        kind = d["compute"].get("kind")
+        if kind not in _KINDS:
+            raise ValueError(f"{where} : indicateur {iid} : compute.kind {kind!r} inconnu ; "
+                             f"valeurs possibles : {', '.join(sorted(_KINDS))}")
+        if d["coverage"] not in ("metro", "france"):
+            raise ValueError(f"{where} : indicateur {iid} : coverage doit valoir metro ou france")
+        d["vintage"] = str(d["vintage"])
+        d.setdefault("note", None)
+        d.setdefault("short_label", d["label"])
+        d["flags"] = list(d.get("flags") or [])
+        if set(d["flags"]) - _FLAGS:
+            raise ValueError(f"{where} : indicateur {iid} : flags inconnus "
+                             f"{sorted(set(d['flags']) - _FLAGS)} ; valeurs possibles : {sorted(_FLAGS)}")
+    return reg
+
+
+INDICATORS: dict[str, dict] = load_registry()
+
+
+def registry_frame(ids=None) -> pd.DataFrame:
+    """The registry as a table (id, theme, label, unit, formula, source, vintage, coverage, note)
+    for the reports' and README's « définitions des indicateurs »."""
+    ids = list(INDICATORS) if ids is None else list(ids)
+    rows = [{"id": i, "theme": INDICATORS[i]["theme"], "label": INDICATORS[i]["label"],
+             "unit": INDICATORS[i]["unit"], "formula": INDICATORS[i]["formula"],
+             "source": INDICATORS[i]["source"], "vintage": INDICATORS[i]["vintage"],
+             "coverage": INDICATORS[i]["coverage"], "note": INDICATORS[i]["note"] or ""}
+            for i in ids]
+    return pd.DataFrame(rows)
+
+
+def registry_markdown(ids=None) -> str:
+    """Markdown table of the registry (French headers), one row per indicator id."""
+    f = registry_frame(ids)
+    esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    lines = ["| identifiant | indicateur | unité | formule | source | millésime |",
+             "|---|---|---|---|---|---|"]
+    for r in f.itertuples(index=False):
+        lines.append(f"| `{r.id}` | {esc(r.label)} | {esc(r.unit)} | {esc(r.formula)}"
+                     f"{' — ' + esc(r.note) if r.note else ''} | {esc(r.source)} | {r.vintage} |")
+    return "\n".join(lines)

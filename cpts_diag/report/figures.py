@@ -1,0 +1,37 @@
+"""Figures shared by several sections: a commune map of one indicator with fixed national classes,
+and grouped bars, each with its sidecar record (title, indicator, source, vintage, classes)."""
+from __future__ import annotations
+
+from . import blocks as B
+from .charts import grouped_bars
+from .text import GEO_CAPTION
+
+LEGEND_APL_GP = "APL (consultations par an\net par habitant standardisé)"
+
+
+def map_source(ctx, iid: str) -> str:
+    return f"{ctx.caption(iid)} ; {GEO_CAPTION}"
+
+
+def commune_map(ctx, iid: str, title: str, legend_title: str, name: str,
+                note: str | None = None) -> B.Figure:
+    """Choropleth of the commune column ``iid`` with the classes fixed for every territory."""
+    from .. import maps
+
+    classes = maps.classes_for(iid)
+    source = map_source(ctx, iid)
+    fig = maps.choropleth(ctx.geo, iid, title=title, legend_title=legend_title, classes=classes,
+                          source=source, context=ctx.context_polygons, towns=ctx.towns(), note=note)
+    record = maps.figure_record(name, title, iid, source, str(ctx.registry[iid]["vintage"]),
+                                classes, ctx.geo[iid])
+    return B.Figure(name, fig, record)
+
+
+def bars(ctx, name: str, categories, series, *, title: str, unit: str, ids, decimals: int = 1) -> B.Figure:
+    """Grouped bars (one group per category, one bar per territory) with its record."""
+    source = ctx.caption(*ids)
+    fig = grouped_bars(categories, series, title=title, unit=unit, source=source, decimals=decimals)
+    record = {"title": title, "kind": "barres groupées", "indicator_ids": list(ids), "source": source,
+              "vintage": ", ".join(dict.fromkeys(str(ctx.registry[i]["vintage"]) for i in ids)),
+              "series": [label for label, _ in series], "categories": list(categories)}
+    return B.Figure(name, fig, record)

@@ -1,0 +1,52 @@
+"""Write the report of a territory defined in Python with the same files as the batch.
+
+::
+
+    from cpts_diag.territory import Territory
+    from cpts_diag.report import write_report
+    t = Territory.from_codes(["42187", "42184"], id="roanne-riorges", name="Roanne et Riorges")
+    write_report(t, out="outputs")          # outputs/roanne-riorges/rapport.html, figures/, tables/…
+
+The territory is written as a perimeter YAML in a private temporary folder, added in front of
+``$CPTS_DIAG_PERIMETERS`` for the batch (whose workers read it), then removed.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from ..errors import CptsDiagError
+
+
+def write_report(territory, out=None, *, pdf: bool = False, apl_year: int = 2023,
+                 timeout: float = 600, progress: bool = True) -> Path:
+    """Produce ``<out>/<id>/rapport.html`` (and every file of a batch report) for ``territory``;
+    returns the path of the HTML report. Raises :class:`CptsDiagError` if the report failed."""
+    from ..batch import default_out_dir, run_batch
+    from ..territory import Territory, known_cpts
+
+    if not isinstance(territory, Territory):
+        raise CptsDiagError("write_report attend un Territory (p. ex. Territory.from_codes([...], "
+                            "id=\"mon-territoire\", name=\"…\")) ; pour une CPTS connue, utilisez "
+                            "cpts-diag report <id>.")
+    if territory.id in known_cpts():
+        raise CptsDiagError(f"L'identifiant « {territory.id} » est déjà celui d'une CPTS connue. "
+                            "Correctif : donnez un autre id à Territory.from_codes(..., id=\"…\").")
+    folder = Path(tempfile.mkdtemp(prefix="cpts-diag-perimetre-"))
+    old = os.environ.get("CPTS_DIAG_PERIMETERS")
+    try:
+        (folder / f"{territory.id}.yaml").write_text(territory.to_yaml(), encoding="utf-8")
+        os.environ["CPTS_DIAG_PERIMETERS"] = os.pathsep.join([str(folder), *([old] if old else [])])
+        code = run_batch([territory.id], out=out, pdf=pdf, timeout=timeout, progress=progress,
+                         parameters={"apl_year": int(apl_year)})
+    finally:
+        if old is None:
+            os.environ.pop("CPTS_DIAG_PERIMETERS", None)
+        else:
+            os.environ["CPTS_DIAG_PERIMETERS"] = old
+        shutil.rmtree(folder, ignore_errors=True)
+    if code != 0:
+        raise CptsDiagError(f"Le rapport de « {territory.name} » a échoué (voir le résumé ci-dessus).")
+    return Path(out or default_out_dir()).expanduser().resolve() / territory.id / "rapport.html"
