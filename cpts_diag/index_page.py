@@ -25,8 +25,8 @@ INDEX_COLUMNS = [
     ("APL médecins généralistes 2023", "consultations/an/hab. std", "apl_mg_2023", 2),
     (f"Population en APL médecins généralistes {APL_GP_CLASS_LABELS[0]} (2023)", "%",
      "share_pop_apl_mg_lt_2_5_2023", 1),
-    ("Médecins généralistes 2024", "pour 10 000 hab.", "density_gp_bpe2024", 1),
-    ("Infirmiers 2024", "pour 10 000 hab.", "density_nurse_bpe2024", 1),
+    ("Lieux d'exercice de médecins généralistes (BPE) 2024", "pour 10 000 hab.", "density_gp_bpe2024", 1),
+    ("Lieux d'exercice d'infirmiers (BPE) 2024", "pour 10 000 hab.", "density_nurse_bpe2024", 1),
 ]
 
 
@@ -67,6 +67,14 @@ def _replaced_by(cpts_id: str) -> str | None:
         return None
 
 
+def _caption(iid: str) -> str | None:
+    """« Insee, RP 2022 »: the short source of an indicator (derivations: in each report)."""
+    from .indicators import INDICATORS
+    from .report.text import caption_of
+
+    return caption_of(INDICATORS[iid]) if iid in INDICATORS else None
+
+
 def index_row(folder: Path, cat: dict) -> dict:
     """One row of the index: the CPTS, its values (with source and vintage), the report date and,
     for a historical perimeter, the id of the perimeter that replaced it."""
@@ -79,7 +87,7 @@ def index_row(folder: Path, cat: dict) -> dict:
         val, ind = _value(cat, iid)
         if val is None and iid == "n_communes":
             val = len(terr.get("communes", [])) or None
-        row["cells"].append((val, dec, (ind or {}).get("source"), (ind or {}).get("vintage")))
+        row["cells"].append((val, dec, _caption(iid) if ind else None, None))
     return row
 
 

@@ -1,6 +1,11 @@
 """Thin data layer of the indicators: the national commune frame and the comparators
 (départements, régions, France), loaded once per process and per set of data files
-(``functools.lru_cache`` keyed on the files' path, size and mtime)."""
+(``functools.lru_cache`` keyed on the files' path, size and mtime).
+
+The two frames are also kept on disk (``<cache>/national-<key>-{base,tidy}.parquet``), so that a
+new process — each report of a batch — reads them in a fraction of a second instead of rebuilding
+them. The key hashes the input files' identity and the code that computes the frames
+(:data:`_CODE_FILES`): a changed file or a new version of the code builds them again."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,8 +48,88 @@ def _national_membership(base: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+#: The package files whose content shapes the national frames (part of the disk-cache key).
+_CODE_FILES = ("aggregation.py", "commune_frame.py", "national.py", "finess.py", "indicators.yaml",
+               "indicator_registry.py", "professions.py", "cog.py", "loaders.py", "importers.py")
+
+
+def _cache_key(stamp: tuple) -> str:
+    import hashlib
+    from pathlib import Path
+
+    h = hashlib.sha256(repr(stamp).encode())
+    here = Path(__file__).resolve().parent
+    for name in _CODE_FILES:
+        h.update((here / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _cache_files(stamp: tuple):
+    from .config import data_roots
+
+    d = data_roots().cache
+    key = _cache_key(stamp)
+    return d, d / f"national-{key}-base.parquet", d / f"national-{key}-tidy.parquet"
+
+
+def _object_columns(path):
+    """The file listing the ``object`` (not ``str``) columns of a cached frame."""
+    return path.with_suffix(".object-columns.json")
+
+
+def _read_cached(stamp: tuple) -> NationalData | None:
+    _, base_pq, tidy_pq = _cache_files(stamp)
+    if not (base_pq.exists() and tidy_pq.exists()):
+        return None
+    try:
+        base, tidy = (_as_built(pd.read_parquet(p), _object_columns(p)) for p in (base_pq, tidy_pq))
+    except (OSError, ValueError, KeyError):
+        return None  # unreadable: rebuilt below
+    row_of = pd.Series(np.arange(len(base)), index=base["code_commune"].astype(str))
+    return NationalData(base=base, tidy=tidy, row_of=row_of)
+
+
+def _as_built(df: pd.DataFrame, listing) -> pd.DataFrame:
+    """Columns that were ``object`` when built back to ``object`` (parquet reads text as ``str``)."""
+    import json
+
+    for c in json.loads(listing.read_text(encoding="utf-8")):
+        df[c] = df[c].astype(object)
+    return df
+
+
+def _write_cached(stamp: tuple, nat: NationalData) -> None:
+    import json
+
+    from .atomic import atomic_target, write_atomic
+
+    d, base_pq, tidy_pq = _cache_files(stamp)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        for frame, path in ((nat.base, base_pq), (nat.tidy, tidy_pq)):
+            objects = [str(c) for c in frame.columns if frame[c].dtype == object]
+            write_atomic(_object_columns(path), json.dumps(objects))
+            with atomic_target(path) as tmp:
+                frame.to_parquet(tmp, index=False)
+        keep = {base_pq, tidy_pq, _object_columns(base_pq), _object_columns(tidy_pq)}
+        for old in d.glob("national-*"):  # frames of older data or code
+            if old not in keep:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only cache folder only costs speed
+
+
 @lru_cache(maxsize=2)
 def _national(stamp: tuple) -> NationalData:
+    cached = _read_cached(stamp)
+    if cached is not None:
+        return cached
+    nat = _build_national()
+    _write_cached(stamp, nat)
+    return nat
+
+
+def _build_national() -> NationalData:
     from . import loaders as L
 
     com = L.load_communes()

@@ -79,7 +79,6 @@ def build(ctx) -> list:
     out: list = [B.Text(_title_text(ctx))]
     for w in ctx.perimeter_warnings:
         out.append(B.Note(f"Sur le périmètre : {esc(strip_paths(w))}", kind="warning"))
-    out.append(B.Text(toc(ctx)))
     out.append(heading("synthese"))
     points = points_saillants(ctx)
     intro = (f"Comparaison de la {ctx.kind} avec le département ({ctx.main_dep_name}) et la France "
@@ -90,6 +89,7 @@ def build(ctx) -> list:
     if len(points) < MIN_POINTS:
         out.append(B.Note("Trop peu d'indicateurs sont disponibles pour ce territoire pour une "
                           "synthèse complète (données manquantes ou non publiées)."))
+    out.append(B.Text(toc(ctx)))  # after the synthesis: the first page says what matters
     out.append(B.Heading("Chiffres clés", 3))
     out.append(compare_table(
         ctx, key_figure_ids(ctx), "chiffres_cles",
