@@ -138,3 +138,16 @@ def test_interactive_map_is_not_printed(report_pdf):
     assert [lab for lab in map_only if _norm(lab) in pdf_text] == []
     hidden = [_norm(t) for t in parser.hidden if len(_norm(t)) > 30 and _norm(t) not in printed]
     assert [t for t in hidden if t in pdf_text] == []
+
+
+def test_the_largest_report_prints_on_30_pages_at_most(snapshot_dir, tmp_path):
+    """Roannais 2024 (159 communes, the longest annex): A4, at most 30 pages."""
+    if not _has_chromium() or not shutil.which("pdfinfo"):
+        pytest.skip("Chromium or poppler-utils absent (`.ci/run` installs them)")
+    from cpts_diag.batch import run_batch
+
+    assert run_batch(["roannais-2024"], out=tmp_path, progress=False, pdf=True) == 0
+    info = subprocess.run(["pdfinfo", str(tmp_path / "roannais-2024" / "rapport.pdf")],
+                          capture_output=True, text=True, check=True).stdout
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+    assert 10 <= pages <= 30
