@@ -19,6 +19,7 @@ import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,8 @@ from . import apl_engine
 from .apl_params import APLParameters, TravelModel, load_parameters
 from .errors import APLInputError
 from .fmt import fmt_number
+from .user_tables import line as _line, numeric as _numeric, read_table as _read_table
+from .user_tables import refuse_rows as _refuse_rows, table_name as _table_name
 
 __all__ = ["TravelTimes", "commune_points", "default_travel_times", "read_travel_times",
            "demand_pop_std", "demand_from_ages", "demand_table", "supply_from_bpe", "read_supply",
@@ -57,7 +60,10 @@ class TravelTimes:
 
     def __post_init__(self):
         if not (len(self.origin) == len(self.dest) == len(self.minutes)):
-            raise APLInputError("origin, dest and minutes must have the same length")
+            raise APLInputError(
+                f"TravelTimes : origin, dest et minutes doivent avoir la même longueur (reçu "
+                f"{len(self.origin)}, {len(self.dest)} et {len(self.minutes)}). Correctif : "
+                "construisez les trois tableaux ensemble, p. ex. avec sorted_pairs().")
 
     @property
     def n(self) -> int:
@@ -130,14 +136,21 @@ def default_travel_times(model: TravelModel | None = None, max_minutes: float = 
     return sorted_pairs(pts.index.to_numpy(), origin[keep], dest[keep], mins[keep], src)
 
 
-def harmonise_codes(codes: pd.Series, universe: np.ndarray, what: str) -> pd.Series:
+def harmonise_codes(codes: pd.Series, universe: np.ndarray, what: str,
+                    line_of: Callable[[int], str] | None = None) -> pd.Series:
     """Map commune codes to the universe (COG 2025), through the passage table for old codes.
 
     Merged or renumbered communes and arrondissements municipaux are recoded with a warning;
-    unknown codes raise :class:`APLInputError` naming them.
+    empty and unknown codes raise :class:`APLInputError` naming them (``what``: the table and
+    column, or the option; ``line_of(position)``: where a row is, e.g. « ligne 3 »).
     """
     from .loaders import load_passage
 
+    where = (lambda pos: f" ({line_of(pos)})") if line_of else (lambda pos: "")
+    empty = codes.isna().to_numpy() | (codes.astype(str).str.strip() == "").to_numpy()
+    if empty.any():
+        raise APLInputError(f"{what} : code commune vide{where(int(np.flatnonzero(empty)[0]))}. "
+                            "Correctif : renseignez le code INSEE (5 caractères) de chaque ligne.")
     codes = codes.astype(str).str.strip().str.zfill(5)
     known = pd.Index(universe)
     bad = ~codes.isin(known)
@@ -145,57 +158,22 @@ def harmonise_codes(codes: pd.Series, universe: np.ndarray, what: str) -> pd.Ser
         return codes
     passage = load_passage().set_index("code_commune_source")["code_commune_cog2025"]
     mapped = codes[bad].map(passage)
-    unknown = sorted(set(codes[bad][mapped.isna() | ~mapped.isin(known)]))
+    unknown_mask = bad.copy()
+    unknown_mask[bad] = (mapped.isna() | ~mapped.isin(known)).to_numpy()
+    unknown = sorted(set(codes[unknown_mask]))
     if unknown:
         raise APLInputError(
-            f"{what}: {len(unknown)} commune code(s) unknown in COG 2025 metropolitan France: "
-            f"{', '.join(unknown[:8])}{' …' if len(unknown) > 8 else ''}. Fix: use 5-character INSEE "
-            "codes (keep leading zeros, read the column as text); DROM are not covered.")
+            f"{what} : {len(unknown)} code(s) commune inconnu(s) du COG 2025 de France "
+            f"métropolitaine : {', '.join(unknown[:8])}{' …' if len(unknown) > 8 else ''}"
+            f"{where(int(np.flatnonzero(unknown_mask.to_numpy())[0]))}. Correctif : donnez des codes "
+            "INSEE à 5 caractères (zéros de tête conservés, colonne lue comme du texte) ; les DROM "
+            "ne sont pas couverts.")
     old = sorted(set(codes[bad]))
-    warnings.warn(f"{what}: {len(old)} former commune code(s) recoded to COG 2025 "
+    warnings.warn(f"{what} : {len(old)} ancien(s) code(s) commune recodé(s) en COG 2025 "
                   f"({', '.join(old[:5])}{' …' if len(old) > 5 else ''})", stacklevel=3)
     out = codes.copy()
     out[bad] = mapped
     return out
-
-
-def _read_table(path_or_frame, what: str) -> pd.DataFrame:
-    """A user CSV (comma- or semicolon-separated, UTF-8) read as text, or a copy of a DataFrame."""
-    if isinstance(path_or_frame, pd.DataFrame):
-        return path_or_frame.copy()
-    path = Path(path_or_frame)
-    if not path.is_file():
-        raise APLInputError(f"{what}: file not found: {path}")
-    try:
-        with open(path, encoding="utf-8-sig") as fh:
-            header = fh.readline()
-    except UnicodeDecodeError as exc:
-        raise APLInputError(f"{what}: {path.name} is not UTF-8 text; save it as CSV UTF-8") from exc
-    if not header.strip():
-        raise APLInputError(f"{what}: {path.name} is empty; expected a header row and data rows")
-    sep = ";" if header.count(";") > header.count(",") else ","
-    try:
-        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""],
-                           encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise APLInputError(f"{what}: {path.name} is not a readable CSV ({exc})") from exc
-
-
-def _numeric(df: pd.DataFrame, col: str, what: str) -> pd.Series:
-    """A numeric column; text accepts a decimal comma and spaces as thousands separators."""
-    raw = df[col]
-    if pd.api.types.is_numeric_dtype(raw):
-        s = pd.to_numeric(raw, errors="coerce")
-    else:
-        txt = raw.astype("string").str.strip().str.replace(",", ".", regex=False)
-        txt = txt.str.replace("\u202f", "", regex=False).str.replace(" ", "", regex=False)
-        s = pd.to_numeric(txt, errors="coerce")
-    s = s.where(raw.notna())
-    bad = raw.notna() & s.isna()
-    if bad.any():
-        raise APLInputError(f"{what}: column {col!r} has {int(bad.sum())} non-numeric value(s), "
-                            f"e.g. {raw[bad].iloc[0]!r} (line {int(np.flatnonzero(bad)[0]) + 2})")
-    return s.astype(float)
 
 
 def read_travel_times(path_or_frame, universe: np.ndarray | None = None,
@@ -207,31 +185,34 @@ def read_travel_times(path_or_frame, universe: np.ndarray | None = None,
     recoded to COG 2025 (keeping the shortest time when several pairs merge); a missing self pair
     gets 0 minutes; pairs beyond ``max_minutes`` are dropped (they weigh 0).
     """
-    what = "travel-time table"
+    what = _table_name("Table des temps de trajet", path_or_frame)
     df = _read_table(path_or_frame, what)
     df.columns = [str(c).strip().lower() for c in df.columns]
     need = ["origin", "destination", "minutes"]
     missing = [c for c in need if c not in df.columns]
     if missing:
-        raise APLInputError(f"{what}: missing column(s) {missing}; expected {need} "
-                            f"(found {list(df.columns)})")
+        raise APLInputError(f"{what} : colonne(s) absente(s) : {', '.join(missing)} (colonnes "
+                            f"trouvées : {', '.join(df.columns)}). Correctif : donnez les colonnes "
+                            f"{', '.join(need)} (origine, destination, durée en minutes).")
     if df.empty:
-        raise APLInputError(f"{what}: no rows")
+        raise APLInputError(f"{what} : aucune ligne de données. Correctif : une ligne par paire "
+                            "origin, destination, minutes.")
     universe = metro_codes() if universe is None else np.asarray(universe)
     minutes = _numeric(df, "minutes", what)
-    if minutes.isna().any():
-        raise APLInputError(f"{what}: {int(minutes.isna().sum())} empty travel time(s); "
-                            "drop the pairs that are out of reach instead")
-    if (minutes < 0).any():
-        raise APLInputError(f"{what}: {int((minutes < 0).sum())} negative travel time(s)")
-    o = harmonise_codes(df["origin"], universe, what)
-    d = harmonise_codes(df["destination"], universe, what)
+    _refuse_rows(df, minutes.isna(), what, "minutes", "temps de trajet vide(s)",
+                 "supprimez les paires hors d'atteinte au lieu de laisser la durée vide.")
+    _refuse_rows(df, minutes < 0, what, "minutes", "temps de trajet négatif(s)",
+                 "donnez des durées en minutes, positives ou nulles.")
+    o = harmonise_codes(df["origin"], universe, f"{what}, colonne « origin »",
+                        lambda i: _line(df, i))
+    d = harmonise_codes(df["destination"], universe, f"{what}, colonne « destination »",
+                        lambda i: _line(df, i))
     t = pd.DataFrame({"o": o.to_numpy(), "d": d.to_numpy(), "m": minutes.to_numpy()})
     n_rows = len(t)
     t = t.groupby(["o", "d"], sort=False, as_index=False)["m"].min()
     if len(t) < n_rows:
-        warnings.warn(f"{what}: {n_rows - len(t)} duplicate pair(s) after recoding; the shortest "
-                      "time of each pair is kept", stacklevel=2)
+        warnings.warn(f"{what} : {n_rows - len(t)} paire(s) en double après recodage ; "
+                      "le temps le plus court de chaque paire est gardé.", stacklevel=2)
     pos = pd.Index(universe)
     oi = pos.get_indexer(t["o"]).astype(np.int32)
     di = pos.get_indexer(t["d"]).astype(np.int32)
@@ -278,7 +259,8 @@ def demand_table(year: int = 2023, demand: str = "pop_std") -> pd.DataFrame:
     ``"ages"``: computed from RP ages for every commune (:func:`demand_from_ages`).
     """
     if demand not in ("pop_std", "ages"):
-        raise APLInputError(f"demand must be 'pop_std' or 'ages', not {demand!r}")
+        raise APLInputError(f"demand = {demand!r} : valeur inconnue. Correctif : donnez "
+                            "demand=\"pop_std\" (population standardisée DREES) ou demand=\"ages\".")
     ages = demand_from_ages(year)
     if demand == "ages":
         return ages
@@ -334,11 +316,19 @@ class SupplyTable:
     def without_age(self, min_age: float) -> "SupplyTable":
         """The supply after every GP aged ``min_age`` or more has left (ages must be known)."""
         r = self.rows
-        if r["age"].isna().any():
+        if r["age"].isna().all():
             raise APLInputError(
-                f"{int(r['age'].isna().sum())} supply row(s) have no age, so a departure by age "
-                "cannot be simulated. Fix: give a supply table with an 'age' column for every row "
-                "(ages of GPs are not in the open data).")
+                f"Offre {self.source} : pas de colonne « age », un départ par âge (retire_age, "
+                "--retire-age) ne peut pas être simulé ; les données ouvertes ne donnent pas l'âge "
+                "des médecins. Correctif : donnez une table d'offre (option --supply, champ supply) "
+                "avec une colonne age renseignée pour chaque ligne.")
+        if r["age"].isna().any():
+            first = r.loc[r["age"].isna(), "code_commune"].iloc[0]
+            raise APLInputError(
+                f"Offre {self.source} : colonne « age », {int(r['age'].isna().sum())} ligne(s) "
+                f"sans âge, p. ex. une ligne de la commune {first} : un départ par âge ne peut pas "
+                "être simulé. Correctif : renseignez l'âge de chaque ligne de la table d'offre "
+                "(option --supply, champ supply).")
         return SupplyTable(r[r["age"] < min_age].reset_index(drop=True), self.source)
 
 
@@ -371,28 +361,40 @@ def read_supply(path_or_frame, params: APLParameters | None = None,
     empty → the calibrated default activity); ``age`` (optional, years); ``centre_de_sante``
     (optional 0/1: the DREES caps are not applied to centres de santé).
     """
-    what = "supply table"
+    what = _table_name("Table d'offre", path_or_frame)
     params = params or load_parameters()
     df = _read_table(path_or_frame, what)
     df.columns = [str(c).strip().lower() for c in df.columns]
+    cols = "code_commune, medecins, activite, age, centre_de_sante"
     if "code_commune" not in df.columns:
-        raise APLInputError(f"{what}: column 'code_commune' is required (found {list(df.columns)})")
+        raise APLInputError(f"{what} : colonne « code_commune » obligatoire, absente (colonnes "
+                            f"trouvées : {', '.join(df.columns)}). Correctif : ajoutez la colonne "
+                            f"code_commune (code INSEE) ; colonnes reconnues : {cols}.")
     if not ({"medecins", "activite"} & set(df.columns)):
-        raise APLInputError(f"{what}: give a 'medecins' (count) or an 'activite' column")
+        raise APLInputError(f"{what} : ni colonne « medecins » (nombre de médecins) ni colonne "
+                            "« activite » (consultations par médecin et par an). Correctif : "
+                            f"ajoutez au moins l'une des deux ; colonnes reconnues : {cols}.")
     if df.empty:
-        raise APLInputError(f"{what}: no rows")
+        raise APLInputError(f"{what} : aucune ligne de données. Correctif : une ligne par "
+                            "commune (ou groupe de médecins), sous la ligne d'en-tête.")
     universe = metro_codes() if universe is None else np.asarray(universe)
-    codes = harmonise_codes(df["code_commune"], universe, what)
+    codes = harmonise_codes(df["code_commune"], universe, f"{what}, colonne « code_commune »",
+                            lambda i: _line(df, i))
     n = _numeric(df, "medecins", what).fillna(1.0) if "medecins" in df else pd.Series(1.0, df.index)
-    if (n < 0).any():
-        raise APLInputError(f"{what}: negative number of GPs")
+    _refuse_rows(df, n < 0, what, "medecins", "nombre(s) de médecins négatif(s)",
+                 "donnez un nombre de médecins positif ou nul.")
     acts = _numeric(df, "activite", what) if "activite" in df else pd.Series(np.nan, df.index)
+    _refuse_rows(df, acts < 0, what, "activite", "activité(s) négative(s)",
+                 "donnez des consultations et visites par an, positives ou nulles (vide : "
+                 "activité par défaut).")
     centre = (_numeric(df, "centre_de_sante", what).fillna(0) > 0) if "centre_de_sante" in df \
         else pd.Series(False, df.index)
     capped = pd.Series(apl_engine.cap_activity(acts.to_numpy(), params.zero_up_to, params.floor,
                                                params.cap), index=df.index)
     counted = capped.where(~centre, acts).fillna(params.activity_per_gp)
     age = _numeric(df, "age", what) if "age" in df else pd.Series(np.nan, df.index)
+    _refuse_rows(df, (age < 0) | (age > 120), what, "age", "âge(s) hors de 0 à 120 ans",
+                 "donnez l'âge du médecin en années.")
     rows = pd.DataFrame({"code_commune": codes.to_numpy(), "medecins": n.to_numpy(),
                          "activite": counted.to_numpy(), "age": age.to_numpy()})
     name = Path(str(path_or_frame)).name if not isinstance(path_or_frame, pd.DataFrame) else None
@@ -427,8 +429,10 @@ class APLModel:
         s = supply.activity_by_commune() if isinstance(supply, SupplyTable) else supply
         outside = s.index.difference(self.index)
         if len(outside):
-            raise APLInputError(f"supply in {len(outside)} commune(s) outside the travel-time "
-                                f"universe: {', '.join(map(str, outside[:8]))}")
+            raise APLInputError(
+                f"Offre dans {len(outside)} commune(s) hors de la table des temps de trajet : {', '.join(map(str, outside[:8]))}{' …' if len(outside) > 8 else ''}. "
+                "Correctif : retirez ces communes de la table d'offre, ou ajoutez-les à la table "
+                "des temps de trajet (--od).")
         return s.reindex(self.index).fillna(0.0).to_numpy(dtype=float)
 
     def compute(self, supply: SupplyTable | pd.Series) -> pd.Series:

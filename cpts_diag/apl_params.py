@@ -1,6 +1,7 @@
 """APL parameters as versioned data: the DREES parameters and cpts-diag's default-input model.
 
-Read from ``apl_parameters.yaml`` (package data, ``yaml.safe_load``). DREES values come from the
+Read from ``apl_parameters.yaml`` (package data, bounded ``yaml.safe_load`` of
+:mod:`cpts_diag.safe_yaml`). DREES values come from the
 « Paramètres » sheet of the original workbook; the ``model`` values (travel-time speed and detour,
 activity per GP) are cpts-diag's own, tuned by ``bench/apl_validation.py``.
 """
@@ -10,8 +11,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
-
-import yaml
 
 from .errors import APLInputError, VintageError
 
@@ -99,15 +98,22 @@ def _fraction(v, where: str) -> float:
     try:
         return float(Fraction(str(v)))
     except (ValueError, ZeroDivisionError) as exc:
-        raise APLInputError(f"{where}: {v!r} is not a number or a fraction like 2/3") from exc
+        raise APLInputError(f"apl_parameters.yaml, {where} : {v!r} n'est ni un nombre ni une "
+                            "fraction. Correctif : écrivez p. ex. 0,5 sous la forme 0.5 ou 2/3.") from exc
 
 
 @lru_cache(maxsize=None)
 def _raw() -> dict:
+    from .safe_yaml import PACKAGE_LIMITS, YamlFileError, load_yaml
+
     text = resources.files("cpts_diag").joinpath("apl_parameters.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    try:  # bounded safe_load (size, alias expansion, no Python tags, no duplicate keys)
+        data = load_yaml(text, "apl_parameters.yaml", PACKAGE_LIMITS)
+    except YamlFileError as exc:
+        raise APLInputError(str(exc)) from None
     if not isinstance(data, dict):
-        raise APLInputError("apl_parameters.yaml must be a mapping of professions")
+        raise APLInputError("apl_parameters.yaml : le fichier doit associer chaque profession à "
+                            "ses paramètres. Correctif : restaurez le fichier du paquet.")
     return data
 
 
@@ -115,20 +121,24 @@ def load_parameters(year: int = 2023, profession: str = "medecin_generaliste") -
     """DREES APL parameters of vintage ``year`` (2022 or 2023) with the default-input model."""
     raw = _raw()
     if profession not in raw:
-        raise APLInputError(f"No APL parameters for {profession!r}; known: {', '.join(raw)}")
+        raise APLInputError(f"profession = {profession!r} : pas de paramètres APL. Correctif : "
+                            f"donnez l'une de : {', '.join(raw)}.")
     p = raw[profession]
     drees, model = p["drees"], p["model"]
     if int(year) not in drees["vintages"]:
-        raise VintageError(f"APL parameters exist for vintages {drees['vintages']}, not {year}. "
-                           f"Fix: pass year={drees['vintages'][-1]}.")
+        raise VintageError(f"year = {year} : pas de paramètres APL pour ce millésime (millésimes "
+                           f"disponibles : {', '.join(map(str, drees['vintages']))}). Correctif : "
+                           f"donnez p. ex. year={drees['vintages'][-1]} (option --year).")
     decay = drees["decay"]
     if decay.get("closed") != "right":
-        raise APLInputError("apl_parameters.yaml: only right-closed decay intervals are supported")
+        raise APLInputError("apl_parameters.yaml, decay.closed : seuls les intervalles fermés à "
+                            "droite sont pris en charge. Correctif : écrivez closed: right.")
     ages = drees["age_weights"]
     weights = ages[int(year)]
     if len(weights) != len(ages["band_lower"]):
-        raise APLInputError(f"apl_parameters.yaml: {len(weights)} age weights for "
-                            f"{len(ages['band_lower'])} bands in {year}")
+        raise APLInputError(f"apl_parameters.yaml, age_weights {year} : {len(weights)} poids "
+                            f"d'âge pour {len(ages['band_lower'])} tranches. Correctif : donnez un "
+                            "poids par tranche de band_lower.")
     act = drees["activity"]
     tt = model["travel_time"]
     sup = model["supply"]

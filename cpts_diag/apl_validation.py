@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .apl_params import apl_gp_class
+from .errors import APLInputError
 
 __all__ = ["apl_class", "compare", "calibrate_activity_per_gp", "published_apl"]
 
@@ -30,7 +31,9 @@ def compare(recomputed: pd.Series, published: pd.Series) -> dict:
     """
     df = pd.concat({"r": recomputed, "p": published}, axis=1).dropna()
     if len(df) < 2:
-        raise ValueError("fewer than two communes in common")
+        raise APLInputError(f"Comparaison impossible : moins de deux communes en commun avec une "
+                            f"valeur ({len(df)}). Correctif : comparez deux séries d'APL indexées "
+                            "par les mêmes codes commune.")
     diff = df["r"] - df["p"]
     return {"n": len(df), "pearson_r": float(np.corrcoef(df["r"], df["p"])[0, 1]),
             "mae": float(diff.abs().mean()), "bias": float(diff.mean()),
@@ -49,7 +52,9 @@ def calibrate_activity_per_gp(published: pd.Series, demand: pd.Series, gps: pd.S
     num = (published.reindex(idx) * demand.reindex(idx)).sum(min_count=1)
     den = gps.reindex(idx).fillna(0).sum()
     if not np.isfinite(num) or den <= 0:
-        raise ValueError("no published APL or no GP in the calibration communes")
+        raise APLInputError("Calibration impossible : aucune APL publiée ou aucun médecin dans les "
+                            "communes de calibration. Correctif : choisissez des communes (codes) "
+                            "qui ont une APL publiée et des médecins.")
     return float(num / den)
 
 

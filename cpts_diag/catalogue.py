@@ -110,9 +110,10 @@ def catalogue(territory) -> dict:
 
 PARTIAL_MARK = "*"  # the value rests on part of the level's communes
 SAME_BASIS_MARK = "†"  # published value; a same-basis comparator exists
-# the terminal marks a partial value when its communes hold less than this share of the level's
-# population (a few empty communes of a région or of France would otherwise mark every cell);
-# the catalogue dict and the tidy notes keep every gap
+# the terminal marks a comparator's partial value when its communes hold less than this share of
+# the level's population (a few empty communes of a région or of France would otherwise mark every
+# cell); the territory's own value is marked whenever one of its communes is left out; the
+# catalogue dict and the tidy notes keep every gap
 MARK_COVERAGE_BELOW = 0.99
 
 
@@ -133,8 +134,11 @@ def _coverage_text(c: dict) -> str:
     """« 8 communes sur 104, 50,0 % de la population » (communes having the value)."""
     n, k = c["communes"], c["communes_missing"]
     s = f"{fmt_number(n - k)} commune{'s' if n - k > 1 else ''} sur {fmt_number(n)}"
-    if c.get("population_share") is not None:
-        s += f", {fmt_share(c['population_share'])} de la population"
+    share = c.get("population_share")
+    if share is not None and k > 0 and share >= 0.9995:
+        s += " (population des communes sans donnée inconnue)"
+    elif share is not None:
+        s += f", {fmt_share(share)} de la population"
     return s
 
 
@@ -149,7 +153,8 @@ def _mark(ind: dict, lvl: str, code) -> tuple[str, str | None]:
              f"publiée : {_fmt_cell(ind, vs)}")
         return SAME_BASIS_MARK, s + (f" (couverture : {_coverage_text(cov)})" if cov else "")
     share = (cov or {}).get("population_share")
-    if cov and cov["communes_missing"] > 0 and (share is None or share < MARK_COVERAGE_BELOW):
+    if cov and cov["communes_missing"] > 0 and (lvl == "territory" or share is None
+                                                or share < MARK_COVERAGE_BELOW):
         return PARTIAL_MARK, f"couverture : {_coverage_text(cov)}"
     return "", None
 

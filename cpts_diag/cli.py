@@ -10,11 +10,18 @@ from .config import data_roots, default_snapshot_dir
 from .errors import CptsDiagError
 
 
+def _on_terminal() -> bool:
+    """Progress bars only on a terminal: piped logs (make, CI) get no carriage returns."""
+    from .batch import stderr_is_tty
+
+    return stderr_is_tty()
+
+
 def _cmd_data_install(args) -> int:
     from .snapshot import install_snapshot
 
     src = Path(args.source) if args.source else default_snapshot_dir()
-    files = install_snapshot(src, link=args.link)
+    files = install_snapshot(src, link=args.link, progress=_on_terminal())
     roots = data_roots()
     print(f"{len(files)} fichiers installés depuis {src} dans {roots.tabular} et {roots.geo}"
           f" ({'liens' if args.link else 'copies'}).")
@@ -24,13 +31,14 @@ def _cmd_data_install(args) -> int:
 def _cmd_data_fetch(args) -> int:
     from .fetch import fetch_all
 
-    fetch_all(only=args.only, force=args.force)
+    fetch_all(only=args.only, force=args.force, progress=_on_terminal())
     return 0
 
 
 def _cmd_data_status(args) -> int:
-    from .snapshot import status
+    from .snapshot import status, sums_problem
 
+    problem = sums_problem()
     rows = status(check_hashes=not args.no_hash)
     roots = data_roots()
     print(f"Données tabulaires : {roots.tabular}\nGéométries : {roots.geo}\nCache : {roots.cache}\n")
@@ -43,11 +51,18 @@ def _cmd_data_status(args) -> int:
               + ("" if r.required else " (facultatif)"))
     bad = [r for r in rows if not r.ok]
     if bad:
-        print(f"\n{len(bad)} fichier(s) requis absent(s) ou altéré(s). Correctif : "
-              "`cpts-diag data install --from ../shared/opendata` ou `cpts-diag data fetch`.",
-              file=sys.stderr)
+        print(f"\n{len(bad)} fichier(s) absent(s), altéré(s) ou non listé(s) dans SHA256SUMS. "
+              "Correctif : `cpts-diag data install --from ../shared/opendata` ou "
+              "`cpts-diag data fetch`.", file=sys.stderr)
+    if problem:
+        print(f"\ncpts-diag: {problem}", file=sys.stderr)
+    if bad or problem:
         return 1
-    print("\nToutes les sources requises sont présentes et intègres.")
+    if args.no_hash:
+        print("\nToutes les sources requises sont présentes (empreintes SHA-256 non vérifiées : "
+              "--no-hash).")
+    else:
+        print("\nToutes les sources requises sont présentes et intègres.")
     return 0
 
 
@@ -74,37 +89,66 @@ def _cmd_indicators(args) -> int:
 
 
 def _cmd_report(args) -> int:
-    from .batch import run_batch
+    from .batch import default_out_dir, resolve_ids, run_batch
+    from .door_checks import check_jobs, check_out_dir, check_timeout
 
+    jobs, timeout = check_jobs(args.jobs, "--jobs"), check_timeout(args.timeout, "--timeout")
+    resolve_ids(args.cpts_ids, args.all)  # unknown ids: said before --out is created
+    out = check_out_dir(default_out_dir() if args.out is None else args.out, "--out")
     params = None
     if args.scenario:
         from .scenario import ScenarioSpec
 
         path = Path(args.scenario).resolve()
-        ScenarioSpec.from_yaml(path)  # fail now, not in every notebook
+        spec = ScenarioSpec.from_yaml(path)  # fail now, not in every notebook
+        _scenario_fits(spec, resolve_ids(args.cpts_ids, args.all), args.scenario)
         params = {"scenario": str(path)}
-    return run_batch(args.cpts_ids, all_=args.all, jobs=args.jobs, out=args.out,
-                     timeout=args.timeout, parameters=params, pdf=args.pdf)
+    return run_batch(args.cpts_ids, all_=args.all, jobs=jobs, out=out, timeout=timeout,
+                     parameters=params, pdf=args.pdf, force=args.force)
+
+
+def _scenario_fits(spec, ids: list[str], where: str) -> None:
+    """Refuse, before any notebook runs, a scenario that changes communes outside one of the
+    requested perimeters (it would fail in that CPTS's notebook)."""
+    from .errors import APLInputError
+    from .territory import Territory
+
+    codes = [str(c) for c in [*spec.remove_gps, *spec.add_gps]]
+    for cid in ids:
+        members = set(Territory.load(cid).communes)
+        outside = [c for c in dict.fromkeys(codes) if c not in members]
+        if outside:
+            raise APLInputError(
+                f"--scenario {where} : commune(s) {', '.join(outside[:5])} hors du périmètre de la "
+                f"CPTS {cid}. Correctif : un scénario par CPTS (cpts-diag report <id> --scenario "
+                "FICHIER.yaml), avec des communes de son périmètre (cpts-diag perimeters).")
 
 
 def _gp_changes(items: list[str] | None, flag: str) -> dict[str, float]:
+    """``["42187:3", …]`` of ``--remove`` / ``--add`` → ``{code: number}`` (checked later by
+    :class:`~cpts_diag.scenario.ScenarioSpec`: finite, > 0, commune of the perimeter)."""
     from .errors import APLInputError
 
     out: dict[str, float] = {}
     for it in items or []:
         code, sep, n = it.partition(":")
         if not sep:
-            raise APLInputError(f"{flag} {it!r}: expected CODE:NUMBER, e.g. {flag} 42187:3")
+            raise APLInputError(f"{flag} {it!r} : attendu CODE:NOMBRE (code commune, deux-points, "
+                                f"nombre de médecins). Correctif : {flag} 42187:3")
         try:
             out[code.strip()] = out.get(code.strip(), 0.0) + float(n.replace(",", "."))
         except ValueError:
-            raise APLInputError(f"{flag} {it!r}: {n!r} is not a number of GPs") from None
+            raise APLInputError(f"{flag} {it!r} : « {n} » n'est pas un nombre de médecins. "
+                                f"Correctif : {flag} {code.strip() or '42187'}:3") from None
     return out
 
 
 def _cmd_scenario(args) -> int:
+    from .door_checks import check_int
     from .scenario import ScenarioSpec, run_spec
 
+    args.top = check_int(args.top, "--top", 0, example=10)
+    args.year = check_int(args.year, "--year", 1, example=2023)
     if args.spec:
         spec = ScenarioSpec.from_yaml(args.spec)
         if args.remove or args.add or args.retire_age is not None:
@@ -164,13 +208,16 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="produce diagnostic reports")
     rep.add_argument("cpts_ids", nargs="*", metavar="CPTS_ID")
     rep.add_argument("--all", action="store_true", help="every known CPTS")
-    rep.add_argument("--jobs", type=int, default=1)
+    rep.add_argument("--jobs", default=1, help="notebooks run at once (1 to 32, default 1)")
     rep.add_argument("--out", default=None, help="output folder (default outputs/)")
-    rep.add_argument("--timeout", type=int, default=600, help="seconds per notebook")
+    rep.add_argument("--timeout", default=600, help="seconds per notebook (default 600)")
     rep.add_argument("--scenario", metavar="FILE.yaml",
                      help="add the section « Scénario » (4.6) from a scenario YAML file")
     rep.add_argument("--pdf", action="store_true",
                      help="also print each report to <out>/<id>/rapport.pdf (A4, needs chromium)")
+    rep.add_argument("--force", action="store_true",
+                     help="replace a report folder (or index.html) holding files cpts-diag did not "
+                          "write; those files are kept beside the new report, never deleted")
     rep.set_defaults(func=_cmd_report)
 
     sc = sub.add_parser("scenario", help="simulate GP departures / arrivals and their effect on the APL")
@@ -185,8 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--od", help="travel-time CSV: origin, destination, minutes")
     sc.add_argument("--spec", help="scenario YAML file (title, remove_gps, add_gps, …)")
     sc.add_argument("--title", default="", help="title of the scenario (French)")
-    sc.add_argument("--year", type=int, default=2023, help="APL vintage (parameters and published APL)")
-    sc.add_argument("--top", type=int, default=10, help="communes listed (most affected first)")
+    sc.add_argument("--year", default=2023, help="APL vintage (parameters and published APL)")
+    sc.add_argument("--top", default=10, help="communes listed (most affected first)")
     sc.add_argument("--out", help="folder for the CSV tables, summary and map")
     sc.set_defaults(func=_cmd_scenario)
     return p
@@ -199,6 +246,12 @@ def main(argv: list[str] | None = None) -> int:
     except CptsDiagError as exc:
         print(f"cpts-diag: erreur : {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:  # SIGINT/SIGTERM during a batch, or Ctrl-C elsewhere
+        from .outputs import BatchInterrupted
+
+        print(f"cpts-diag: {exc if isinstance(exc, BatchInterrupted) else 'interrompu (SIGINT)'}",
+              file=sys.stderr)
+        return exc.exit_code if isinstance(exc, BatchInterrupted) else 130
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import HarmonisationError
+from .fmt import fmt_number
 
 
 @dataclass
@@ -33,16 +34,17 @@ class HarmonisationReport:
         return not self.unplaced
 
     def summary(self) -> str:
-        parts = [f"{self.n_rows_in} rows -> {self.n_rows_out} COG 2025 communes",
-                 f"{len(self.recoded)} codes recoded",
-                 f"{len(self.merged_into)} communes formed from several codes"]
+        parts = [f"{fmt_number(self.n_rows_in)} lignes → {fmt_number(self.n_rows_out)} communes "
+                 "du COG 2025", f"{fmt_number(len(self.recoded))} codes recodés",
+                 f"{fmt_number(len(self.merged_into))} communes formées de plusieurs codes"]
         if self.unplaced:
-            parts.append(f"{len(self.unplaced)} codes not placed: {', '.join(self.unplaced[:10])}"
-                         + (" …" if len(self.unplaced) > 10 else ""))
+            parts.append(f"{fmt_number(len(self.unplaced))} codes non placés : "
+                         f"{', '.join(self.unplaced[:10])}" + (" …" if len(self.unplaced) > 10 else ""))
         if self.split_territories:
-            parts.append(f"{len(self.split_territories)} codes whose territory was split later: "
+            parts.append(f"{fmt_number(len(self.split_territories))} codes dont le territoire a été "
+                         "scindé ensuite : "
                          + ", ".join(f"{k} → {v}" for k, v in list(self.split_territories.items())[:5]))
-        return "; ".join(parts)
+        return " ; ".join(parts)
 
 
 def weighted_rate(df: pd.DataFrame, keys: list[str], rate: str, weight: str) -> pd.Series:
@@ -113,14 +115,18 @@ def _check_frame(df: pd.DataFrame, keys: list[str], needed: list[str], errors: s
     """Raise if a named column is absent, ``errors`` is unknown or a key is duplicated."""
     missing_cols = [c for c in needed if c not in df.columns]
     if missing_cols:
-        raise HarmonisationError(f"Columns {missing_cols} are not in the frame to harmonise.")
+        raise HarmonisationError(f"Colonne(s) {', '.join(map(str, missing_cols))} absente(s) de la "
+                                 "table à harmoniser. Correctif : passez des colonnes de la table "
+                                 "(counts, rates, first, by, code_col).")
     if errors not in ("raise", "warn"):
-        raise ValueError("errors must be 'raise' or 'warn'")
+        raise HarmonisationError(f"errors = {errors!r} : valeur inconnue. Correctif : donnez "
+                                 "errors=\"raise\" ou errors=\"warn\".")
     dup = df.duplicated(keys)
     if dup.any():
         raise HarmonisationError(
-            f"Duplicate rows for {keys}: {df.loc[dup, keys].head(5).to_dict('records')}. "
-            "Fix: aggregate the frame to one row per code (and per group) before harmonising."
+            f"Lignes en double pour {', '.join(keys)} : "
+            f"{df.loc[dup, keys].head(5).to_dict('records')}. Correctif : agrégez la table à une "
+            "ligne par code (et par groupe) avant l'harmonisation."
         )
 
 
@@ -133,9 +139,10 @@ def _place_codes(df: pd.DataFrame, passage: pd.DataFrame, code_col: str, errors:
     unplaced = sorted(codes[target.isna()].dropna().unique().tolist())
     report = HarmonisationReport(n_rows_in=len(df), n_rows_out=0, unplaced=unplaced)
     if unplaced:
-        msg = (f"{len(unplaced)} commune codes are in no COG vintage known to the passage table: "
-               f"{', '.join(unplaced[:20])}{' …' if len(unplaced) > 20 else ''}. "
-               "Fix: check the codes (5 characters, leading zeros kept, read as text).")
+        msg = (f"Colonne « {code_col} » : {len(unplaced)} code(s) commune absent(s) de tous les "
+               f"millésimes du COG de la table de passage : {', '.join(unplaced[:20])}"
+               f"{' …' if len(unplaced) > 20 else ''}. Correctif : vérifiez les codes (5 caractères, "
+               "zéros de tête conservés, lus comme du texte).")
         if errors == "raise":
             raise HarmonisationError(msg)
         warnings.warn(msg, stacklevel=3)  # the caller of harmonise_to_cog2025

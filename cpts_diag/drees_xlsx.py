@@ -45,8 +45,8 @@ def _open(path: Path):
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException...
         raise WorkbookFormatError(
-            f"{path} is not a readable Excel workbook ({exc.__class__.__name__}: {exc}). "
-            "Fix: download the DREES APL workbook again."
+            f"{path} n'est pas un classeur Excel lisible ({exc.__class__.__name__} : {exc}). "
+            "Correctif : téléchargez à nouveau le classeur APL de la DREES."
         ) from exc
 
 
@@ -82,8 +82,8 @@ def read_apl_sheets(path: Path) -> pd.DataFrame:
     try:
         sheets = _sheets(wb)
         if not sheets:
-            raise WorkbookFormatError(f"{Path(path).name}: no « APL <year> » sheet. Fix: check this "
-                                      "is a DREES APL workbook.")
+            raise WorkbookFormatError(f"{Path(path).name} : aucune feuille « APL <année> ». "
+                                      "Correctif : vérifiez qu'il s'agit d'un classeur APL de la DREES.")
         return pd.concat([_read_sheet(wb, path, v) for v in sorted(sheets)], ignore_index=True)
     finally:
         wb.close()
@@ -93,9 +93,9 @@ def _read_sheet(wb, path: Path, vintage: int) -> pd.DataFrame:
     sheets = _sheets(wb)
     if vintage not in sheets:
         raise WorkbookFormatError(
-            f"{Path(path).name}: no sheet « APL {vintage} ». Sheets found for vintages: "
-            f"{sorted(sheets) or 'none'}. Fix: pick one of these vintages, or check this is a DREES "
-            "APL workbook."
+            f"{Path(path).name} : pas de feuille « APL {vintage} ». Millésimes des feuilles trouvées : "
+            f"{', '.join(map(str, sorted(sheets))) or 'aucun'}. Correctif : choisissez l'un de ces "
+            "millésimes, ou vérifiez qu'il s'agit d'un classeur APL de la DREES."
         )
     sheet = sheets[vintage]
     rows = wb[sheet].iter_rows(values_only=True)
@@ -108,9 +108,9 @@ def _read_sheet(wb, path: Path, vintage: int) -> pd.DataFrame:
             break
     if header is None:
         raise WorkbookFormatError(
-            f"{Path(path).name}, sheet « {sheet} »: no header row starting with "
-            f"« Code commune INSEE » in the first {HEADER_SCAN_ROWS} rows. Fix: check the "
-            "workbook is an original DREES APL file."
+            f"{Path(path).name}, feuille « {sheet} » : aucune ligne d'en-tête commençant par "
+            f"« Code commune INSEE » dans les {HEADER_SCAN_ROWS} premières lignes. Correctif : "
+            "vérifiez qu'il s'agit du classeur APL original de la DREES."
         )
     cols = _map_columns(header, path, sheet)
     data = []
@@ -128,8 +128,8 @@ def _read_sheet(wb, path: Path, vintage: int) -> pd.DataFrame:
         data.append([code] + [row[i] if i < len(row) else None for i in cols.values()])
     if not data:
         raise WorkbookFormatError(
-            f"{Path(path).name}, sheet « {sheet} »: header found but no commune rows under it. "
-            "Fix: check the workbook is complete."
+            f"{Path(path).name}, feuille « {sheet} » : en-tête trouvé mais aucune ligne de commune "
+            "dessous. Correctif : vérifiez que le classeur est complet."
         )
     wide = pd.DataFrame(data, columns=["code_commune", *cols.keys()])
     for c in wide.columns:
@@ -176,9 +176,10 @@ def _map_columns(header, path, sheet) -> dict[str, int]:
                     break
     if not any(k.startswith("apl:") for k in cols) or "pop_std" not in cols:
         raise WorkbookFormatError(
-            f"{Path(path).name}, sheet « {sheet} »: expected columns « APL aux … » and "
-            f"« Population standardisée … » in the header row, found {[c for c in header if c]}. "
-            "Fix: check the workbook is an original DREES APL file."
+            f"{Path(path).name}, feuille « {sheet} » : colonnes « APL aux … » et « Population "
+            f"standardisée … » attendues dans la ligne d'en-tête, trouvé : "
+            f"{', '.join(str(c) for c in header if c)}. Correctif : vérifiez qu'il s'agit du "
+            "classeur APL original de la DREES."
         )
     return cols
 

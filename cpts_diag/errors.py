@@ -1,4 +1,5 @@
-"""Exceptions of cpts-diag. Every message says what went wrong and how to fix it."""
+"""Exceptions of cpts-diag. Every message, in French, names the field (option, file, line) that is
+wrong and says how to fix it (« Correctif : … »)."""
 from __future__ import annotations
 
 
@@ -24,6 +25,10 @@ class WorkbookFormatError(CptsDiagError, ValueError):
 
 class OfflineError(CptsDiagError, ConnectionError):
     """A download was needed but the publisher could not be reached."""
+
+
+class ArgumentError(CptsDiagError, ValueError):
+    """An argument of a function of the Python API has a value that is not allowed."""
 
 
 class HarmonisationError(CptsDiagError, ValueError):

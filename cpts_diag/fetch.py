@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import socket
 import sys
@@ -51,7 +52,8 @@ def _file_downloader(url: str, output_file, pooch=None, check_only: bool = False
     if check_only:
         return src.exists()
     if not src.exists():
-        raise DataNotInstalledError(f"{url}: no such file. Fix: check the mirror folder.")
+        raise DataNotInstalledError(f"{url} : fichier introuvable dans le miroir local. Correctif : "
+                                    "vérifiez le dossier du miroir (URL file://).")
     if hasattr(output_file, "write"):
         with open(src, "rb") as fh:
             shutil.copyfileobj(fh, output_file)
@@ -132,8 +134,9 @@ def download(src: OfficialSource, force: bool = False, progress: bool = True,
 
     if src.importer is None or src.format == "page":
         raise CptsDiagError(
-            f"« {src.id} » ({src.label}) has no importer yet: nothing to download. "
-            f"Fix: use the snapshot ({INSTALL_HINT}); the file is described at {src.page or src.url}."
+            f"« {src.id} » ({src.label}) n'a pas encore d'importeur : rien à télécharger. "
+            f"Correctif : utilisez l'instantané ({INSTALL_HINT}) ; le fichier est décrit sur "
+            f"{src.page or src.url}."
         )
     folder = _cache_dir() / src.id
     target = folder / src.filename
@@ -151,18 +154,20 @@ def download(src: OfficialSource, force: bool = False, progress: bool = True,
         raise _offline_error(f"échec du téléchargement de {src.url} ({exc.__class__.__name__})") from exc
     except requests.exceptions.HTTPError as exc:
         raise CptsDiagError(
-            f"{src.url} answered {exc}. The URL of « {src.id} » was not verified and the publisher may "
-            f"have moved the file. Fix: find the current file on {src.page or src.url}, or use the "
-            f"snapshot ({INSTALL_HINT})."
+            f"{src.url} a répondu {exc}. L'URL de « {src.id} » n'a pas été vérifiée et le producteur "
+            f"a pu déplacer le fichier. Correctif : trouvez le fichier actuel sur "
+            f"{src.page or src.url}, ou utilisez l'instantané ({INSTALL_HINT})."
         ) from exc
     except ValueError as exc:
         if "hash" not in str(exc).lower():
             raise
+        got = re.search(r"got ([0-9a-fA-F]{64})", str(exc))
         raise DataIntegrityError(
-            f"SHA-256 mismatch for « {src.id} » downloaded from {src.url}: {exc}. The file was not kept. "
-            "Fix: the publisher changed the file — check it on "
-            f"{src.page or src.url} and update the expected sha256 in cpts_diag/fetch_registry.py, or use the "
-            f"snapshot ({INSTALL_HINT})."
+            f"Empreinte SHA-256 différente de celle attendue pour « {src.id} » téléchargé depuis "
+            f"{src.url} (attendue {src.sha256}, obtenue {got.group(1) if got else 'inconnue'}). "
+            f"Le fichier n'a pas été gardé. Correctif : le producteur a modifié "
+            f"le fichier — vérifiez-le sur {src.page or src.url} et mettez à jour le sha256 attendu "
+            f"dans cpts_diag/fetch_registry.py, ou utilisez l'instantané ({INSTALL_HINT})."
         ) from exc
     finally:
         logger.setLevel(level)
@@ -215,7 +220,9 @@ def _importer(src: OfficialSource) -> Callable:
 
 def _one(feeds: Feeds) -> tuple[OfficialSource, Path, dict]:
     if len(feeds) != 1:
-        raise CptsDiagError(f"expected one official file, got {[f[0].id for f in feeds]}")
+        raise CptsDiagError(f"Un seul fichier officiel attendu pour cette conversion, reçu : "
+                            f"{', '.join(f[0].id for f in feeds) or 'aucun'}. Correctif : "
+                            "corrigez les sorties (outputs) de cpts_diag/fetch_registry.py.")
     return feeds[0]
 
 
@@ -318,8 +325,9 @@ def _select(only: list[str] | None, registry: dict[str, OfficialSource]) -> list
             chosen.update({s.id: s for s in by_output[key]})
         else:
             raise CptsDiagError(
-                f"Unknown source « {key} » for `cpts-diag data fetch --only`. Official sources: "
-                f"{', '.join(registry)}; snapshot sources: {', '.join(sorted(by_output))}."
+                f"--only : source inconnue « {key} » pour `cpts-diag data fetch`. Correctif : donnez "
+                f"une source officielle ({', '.join(registry)}) ou une source de l'instantané "
+                f"({', '.join(sorted(by_output))})."
             )
     # a file built from several downloads (apl_long) is rebuilt from all of them
     for s in list(chosen.values()):
@@ -345,13 +353,14 @@ def fetch_all(only: list[str] | None = None, force: bool = False, *,
     """
     registry = REGISTRY if registry is None else registry
     roots = data_roots()
+    selected = _select(only, registry)  # a misspelt --only is named before anything else
     ref = default_snapshot_dir()
     if ref.exists() and roots.tabular.resolve() == ref.resolve():
         raise CptsDiagError(
-            f"The data root is the reference snapshot {ref}: fetching would overwrite it. Fix: unset "
-            "CPTS_DIAG_DATA (data then goes to data/ and geo/) or point it at another folder."
+            f"Le dossier de données est l'instantané de référence {ref} : le téléchargement "
+            "l'écraserait. Correctif : retirez CPTS_DIAG_DATA (les données vont alors dans data/ "
+            "et geo/) ou faites-le pointer vers un autre dossier."
         )
-    selected = _select(only, registry)
     for s in selected:
         if s.importer is None:
             _say(f"« {s.id} » ({s.label}) : pas d'importeur, ignoré. {s.note}. "
@@ -368,9 +377,10 @@ def fetch_all(only: list[str] | None = None, force: bool = False, *,
     if any(o == "apl_long" or s.cog < 2025 for s in selected for o in s.outputs):
         if not roots.path_of("tabular", get_source("cog_passage").file_for(None)[1]).exists():
             raise DataNotInstalledError(
-                "Converting the DREES APL workbooks (or files on a COG older than 2025) needs the "
-                "passage table cog/passage_communes.csv, which no official importer rebuilds yet. "
-                f"Fix: install the snapshot first ({INSTALL_HINT}), or fetch only other sources."
+                "La conversion des classeurs APL de la DREES (ou de fichiers sur un COG antérieur à "
+                "2025) demande la table de passage cog/passage_communes.csv, qu'aucun importeur "
+                f"officiel ne reconstruit encore. Correctif : installez d'abord l'instantané "
+                f"({INSTALL_HINT}), ou ne téléchargez que d'autres sources (--only)."
             )
 
     downloads: dict[str, Path] = {}
@@ -391,10 +401,10 @@ def fetch_all(only: list[str] | None = None, force: bool = False, *,
             raise
         except Exception as exc:  # a publisher changed its layout: name the file and the fix
             raise DataIntegrityError(
-                f"Could not convert {', '.join(s.url for s in feeders)} into {rel}: "
-                f"{exc.__class__.__name__}: {exc}. The publisher may have changed the file (URL and "
-                f"format not verified). Fix: check it on {feeders[0].page or feeders[0].url}, or use "
-                f"the snapshot ({INSTALL_HINT})."
+                f"Conversion impossible de {', '.join(s.url for s in feeders)} en {rel} : "
+                f"{exc.__class__.__name__} : {exc}. Le producteur a pu modifier le fichier (URL et "
+                f"format non vérifiés). Correctif : vérifiez-le sur "
+                f"{feeders[0].page or feeders[0].url}, ou utilisez l'instantané ({INSTALL_HINT})."
             ) from exc
         _atomic_write(built, dst)
         used = feeders + [wanted[d] for s in feeders for _, d in s.needs]

@@ -120,7 +120,30 @@ def fmt_value(x, unit: str = "", decimals: int = 1, *, na: str = ND) -> str:
     return fmt_number(x, decimals, unit=unit or None)
 
 
+#: First characters that make a spreadsheet read a text cell as a formula (or a DDE call).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value):
+    """A text cell a spreadsheet shows as text: a string starting with one of
+    :data:`FORMULA_PREFIXES` gets a leading ``'``; anything else (numbers included) is returned
+    unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
 def csv_fr(df) -> bytes:
     """A table as a CSV that French Excel opens directly: ``;`` separator, decimal comma, UTF-8
-    with BOM."""
-    return ("\ufeff" + df.to_csv(index=False, sep=";", decimal=",")).encode("utf-8")
+    with BOM. A text cell or header that a spreadsheet would read as a formula (``=1+1``,
+    ``@SUM(A1)``, ``-2+3``…) is written with a leading ``'`` (:func:`spreadsheet_text`); numbers,
+    negative ones included, stay numbers."""
+    import pandas as pd
+
+    safe = df.copy()
+    for col in safe.columns:
+        kind = safe[col].dtype
+        if kind == object or isinstance(kind, (pd.StringDtype, pd.CategoricalDtype)):
+            safe[col] = safe[col].astype(object).map(spreadsheet_text)
+    safe.columns = [spreadsheet_text(c) for c in safe.columns]
+    return ("\ufeff" + safe.to_csv(index=False, sep=";", decimal=",")).encode("utf-8")

@@ -56,8 +56,9 @@ def _zip_member(path: Path, pattern: str) -> tuple[str, bytes]:
                 and not Path(n).name.lower().startswith("meta_")]
         if len(hits) != 1:
             raise WorkbookFormatError(
-                f"{Path(path).name}: expected one member matching {pattern!r}, found {hits or 'none'} "
-                f"among {names}. Fix: download the publisher's archive again, or pass the extracted file."
+                f"{Path(path).name} : un seul fichier de l'archive doit correspondre à {pattern!r}, "
+                f"trouvé : {', '.join(hits) or 'aucun'} parmi {', '.join(names)}. Correctif : "
+                "téléchargez à nouveau l'archive du producteur, ou donnez le fichier extrait."
             )
         return hits[0], zf.read(hits[0])
 
@@ -75,8 +76,8 @@ def _read_csv_bytes(data: bytes, where: str) -> pd.DataFrame:
     df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""])
     df.columns = [str(c).strip().strip('"') for c in df.columns]
     if df.shape[1] < 2:
-        raise WorkbookFormatError(f"{where}: could not split the columns of this CSV. "
-                                  "Fix: check the file is the publisher's CSV.")
+        raise WorkbookFormatError(f"{where} : colonnes de ce CSV impossibles à séparer (ni « ; » ni "
+                                  "« , »). Correctif : vérifiez qu'il s'agit du CSV du producteur.")
     return df
 
 
@@ -91,14 +92,15 @@ def _xlsx_table(source, required: set[str], where: str, sheet: str | None = None
     try:
         wb = openpyxl.load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:
-        raise WorkbookFormatError(f"{where} is not a readable Excel workbook ({exc}). "
-                                  "Fix: download the publisher's file again.") from exc
+        raise WorkbookFormatError(f"{where} n'est pas un classeur Excel lisible ({exc}). "
+                                  "Correctif : téléchargez à nouveau le fichier du producteur.") from exc
     try:
         # commune sheets (INSEE's COM_<year>) before the arrondissement ones (ARM_<year>)
         names = [sheet] if sheet else sorted(wb.sheetnames, key=lambda n: not n.upper().startswith("COM"))
         if sheet and sheet not in wb.sheetnames:
-            raise WorkbookFormatError(f"{where}: no sheet « {sheet} » (sheets: {wb.sheetnames}). "
-                                      "Fix: check this is the publisher's workbook.")
+            raise WorkbookFormatError(f"{where} : pas de feuille « {sheet} » (feuilles : "
+                                      f"{', '.join(wb.sheetnames)}). Correctif : vérifiez qu'il "
+                                      "s'agit du classeur du producteur.")
         for name in names:
             rows = wb[name].iter_rows(values_only=True)
             header = None
@@ -125,8 +127,10 @@ def _xlsx_table(source, required: set[str], where: str, sheet: str | None = None
     finally:
         wb.close()
     raise WorkbookFormatError(
-        f"{where}: no header row with {sorted(required)} in the first {HEADER_SCAN_ROWS} rows of "
-        f"{'sheet « ' + sheet + ' »' if sheet else 'any sheet'}. Fix: check this is the publisher's file."
+        f"{where} : aucune ligne d'en-tête avec les colonnes {', '.join(sorted(required))} dans les "
+        f"{HEADER_SCAN_ROWS} premières lignes "
+        f"{'de la feuille « ' + sheet + ' »' if sheet else 'des feuilles'}. Correctif : vérifiez "
+        "qu'il s'agit du fichier du producteur."
     )
 
 
@@ -155,8 +159,9 @@ def read_official_table(path: Path | str, member: str = r"\.(csv|xlsx)$",
             df = _read_csv_bytes(fh.read(), path.name)
     missing = req - set(df.columns)
     if missing:
-        raise WorkbookFormatError(f"{path.name}: columns {sorted(missing)} missing (found "
-                                  f"{list(df.columns)[:12]}…). Fix: check this is the publisher's file.")
+        raise WorkbookFormatError(f"{path.name} : colonne(s) absente(s) : {', '.join(sorted(missing))} "
+                                  f"(trouvées : {', '.join(list(df.columns)[:12])}…). Correctif : "
+                                  "vérifiez qu'il s'agit du fichier du producteur.")
     return df
 
 
@@ -203,14 +208,15 @@ def rp_cog(year: int) -> int:
 def _rp_year(path: Path, columns: Iterable[str]) -> int:
     years = sorted({int(m.group(1)) for c in columns if (m := _TOTAL_RE.match(c) or _BAND_RE.match(c))})
     if not years:
-        raise WorkbookFormatError(f"{path.name}: no P<yy>_POP column. Fix: pass INSEE's "
-                                  "base-cc-evol-struct-pop file (CSV, zip or xlsx).")
+        raise WorkbookFormatError(f"{path.name} : aucune colonne P<aa>_POP. Correctif : donnez le "
+                                  "fichier base-cc-evol-struct-pop de l'Insee (CSV, zip ou xlsx).")
     col_year = 2000 + years[-1]
     m = re.search(r"(?<!\d)(20\d\d)(?!\d)", path.name)
     if m and int(m.group(1)) != col_year:
         raise WorkbookFormatError(
-            f"{path.name}: the file name says {m.group(1)} but the latest population columns are "
-            f"P{years[-1]:02d}_… ({col_year}). Fix: rename the file or pass year= explicitly."
+            f"{path.name} : le nom du fichier indique {m.group(1)} mais les colonnes de population "
+            f"les plus récentes sont P{years[-1]:02d}_… ({col_year}). Correctif : renommez le "
+            "fichier ou précisez year=."
         )
     return col_year
 
@@ -239,8 +245,8 @@ def read_insee_population_age(path: Path | str, year: int | None = None, cog: in
                     reverse=True)
     main = f"P{yy}_POP"
     if main not in raw.columns and not bands:
-        raise WorkbookFormatError(f"{path.name}: no {main} column nor age band of {year}. "
-                                  "Fix: check the year (year=) or the file.")
+        raise WorkbookFormatError(f"{path.name} : ni colonne {main} ni tranche d'âge de {year}. "
+                                  "Correctif : vérifiez l'année (year=) ou le fichier.")
     df = pd.DataFrame({"CODGEO": _codes(raw["CODGEO"])})
     df["LIBGEO"] = (raw["LIBGEO"] if "LIBGEO" in raw else pd.Series(pd.NA, index=df.index)).astype("string")
     counts = bands + totals + ([main] if main in raw.columns else [])
@@ -255,9 +261,9 @@ def read_insee_population_age(path: Path | str, year: int | None = None, cog: in
     if cog < 2025:
         if passage is None:
             raise HarmonisationError(
-                f"{path.name} uses COG {cog}: moving it to COG 2025 needs the passage table. Fix: "
-                "pass passage=cpts_diag.loaders.load_passage() (install it with "
-                "`cpts-diag data install --from ../shared/opendata`)."
+                f"{path.name} est sur le COG {cog} : le passer au COG 2025 demande la table de "
+                "passage. Correctif : donnez passage=cpts_diag.loaders.load_passage() (installée "
+                "par `cpts-diag data install --from ../shared/opendata`)."
             )
         df, report = harmonise_to_cog2025(df, passage, code_col="CODGEO", counts=counts,
                                           first=["LIBGEO"], from_cog=cog)
@@ -436,17 +442,22 @@ def read_commune_contours(path: Path | str, cog: int = 2025, departements: Itera
         hit = next((a for a in aliases if a in gdf.columns), None)
         cols[out] = gdf[hit].astype("string") if hit else pd.Series(pd.NA, index=gdf.index, dtype="string")
     if cols["code_commune"].isna().all():
-        raise WorkbookFormatError(f"{path.name}: no commune code property ({_PROP_ALIASES['code_commune']}). "
-                                  "Fix: pass the Etalab/IGN communes layer.")
+        raise WorkbookFormatError(f"{path.name} : aucune propriété de code commune "
+                                  f"({', '.join(_PROP_ALIASES['code_commune'])}). Correctif : "
+                                  "donnez la couche des communes d'Etalab/IGN.")
     out = gpd.GeoDataFrame(cols, geometry=gdf.geometry.values, crs=4326)
     out["code_commune"] = _codes(out["code_commune"])
     if cog < 2025:
         if passage is None:
-            raise HarmonisationError(f"{path.name} uses COG {cog}: pass passage= to move it to COG 2025.")
+            raise HarmonisationError(f"{path.name} est sur le COG {cog} (table de passage requise). "
+                                     "Correctif : donnez passage=cpts_diag.loaders.load_passage() "
+                                     "pour le passer au COG 2025.")
         target = out["code_commune"].map(passage.set_index("code_commune_source")["code_commune_cog2025"])
         if target.isna().any():
-            raise HarmonisationError(f"{path.name}: codes not in the passage table: "
-                                     f"{sorted(out.loc[target.isna(), 'code_commune'])[:20]}.")
+            raise HarmonisationError(f"{path.name} : code(s) absent(s) de la table de passage : "
+                                     f"{', '.join(sorted(out.loc[target.isna(), 'code_commune'])[:20])}. "
+                                     "Correctif : installez une table de passage qui les couvre "
+                                     "(`cpts-diag data install --from ../shared/opendata`).")
         out["code_commune"] = target.astype("string")
         out = out.dissolve(by="code_commune", aggfunc="first", as_index=False)
     if communes is not None:

@@ -40,8 +40,8 @@ def read_apl_workbook(path: Path | str, passage: pd.DataFrame, source: str | Non
     unplaced = sorted(df.loc[df["code_commune_cog2025"].isna(), "code_commune"].unique())
     if unplaced:
         raise HarmonisationError(
-            f"{path.name}: {len(unplaced)} commune codes are not in the passage table: "
-            f"{', '.join(unplaced[:20])}. Fix: install a passage table that covers them "
+            f"{path.name} : {len(unplaced)} code(s) commune absent(s) de la table de passage : "
+            f"{', '.join(unplaced[:20])}. Correctif : installez une table de passage qui les couvre "
             "(`cpts-diag data install --from ../shared/opendata`)."
         )
     split = table.reindex(df["code_commune"])

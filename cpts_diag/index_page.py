@@ -3,7 +3,13 @@ the CPTS (one row each, France métropolitaine last as reference), with French n
 
 Rewritten atomically by :func:`write_index` after each batch (:mod:`cpts_diag.batch`). Values come
 from each report's ``indicators.json``; a report folder without it (or without ``rapport.html``)
-is not listed, nor a build in progress (``.build-*``).
+is not listed, nor a build in progress (``.build-*``). An ``index.html`` that cpts-diag did not
+write is never overwritten (:func:`write_index`).
+
+Every name (CPTS name and id from the report folders) is HTML-escaped; links are relative
+(``<id>/…``, the id percent-encoded: a ``:`` is ``%3A``) so a folder name can never become a
+``javascript:`` URL; the
+page runs no script and its Content-Security-Policy forbids any (and any network access).
 """
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ import datetime as _dt
 import html
 import json
 from pathlib import Path
+from urllib.parse import quote
 
 from .apl_params import APL_GP_CLASS_LABELS
 
@@ -91,6 +98,19 @@ def index_row(folder: Path, cat: dict) -> dict:
     return row
 
 
+#: Seconds to wait for another process writing the same index (it takes well under a second).
+INDEX_LOCK_WAIT = 30
+
+#: The index page's Content-Security-Policy: no script, no network, inline styles only.
+INDEX_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+
+
+def _href(cpts_id: str, file: str) -> str:
+    """A relative link to a report file, safe in an ``href`` whatever the folder name
+    (``cpts-a`` → ``cpts-a/rapport.html``; ``javascript:x`` → ``javascript%3Ax/rapport.html``)."""
+    return html.escape(f"{quote(str(cpts_id), safe='')}/{file}", quote=True)
+
+
 def render_index(rows: list[dict], reference: dict | None = None) -> str:
     """The French HTML index page (self-contained: inline CSS, no script); ``reference``: the
     France métropolitaine row (:func:`reference_row`), shown last."""
@@ -113,17 +133,19 @@ def render_index(rows: list[dict], reference: dict | None = None) -> str:
             val, dec, _, _ = r["cells"][i]
             tds.append(f'<td class="num">{esc(fmt_number(val, dec))}</td>')
         status = " <small>(périmètre historique)</small>" if r.get("replaced_by") else ""
-        pdf = f'<a href="{esc(r["id"])}/rapport.pdf">PDF</a> · ' if r.get("pdf") else ""
-        body.append(f'<tr><td><a href="{esc(r["id"])}/rapport.html">{esc(r["name"])}</a>{status}'
+        pdf = f'<a href="{_href(r["id"], "rapport.pdf")}">PDF</a> · ' if r.get("pdf") else ""
+        body.append(f'<tr><td><a href="{_href(r["id"], "rapport.html")}">{esc(r["name"])}</a>{status}'
                     f'<br><small>{esc(r["id"])}</small></td>{"".join(tds)}'
-                    f'<td>{pdf}<a href="{esc(r["id"])}/tableaux.xlsx">tableaux</a> · '
-                    f'<a href="{esc(r["id"])}/indicators.json">indicateurs</a></td>'
+                    f'<td>{pdf}<a href="{_href(r["id"], "tableaux.xlsx")}">tableaux</a> · '
+                    f'<a href="{_href(r["id"], "indicators.json")}">indicateurs</a></td>'
                     f'<td><small>{esc(r["generated"])}</small></td></tr>')
     sources = sorted({f"{c[2]} ({c[3]})" if c[3] else str(c[2]) for r in rows for c in r["cells"] if c[2]})
     src_html = "".join(f"<li>{esc(s)}</li>" for s in sources)
     empty = "" if rows else "<p>Aucun rapport n'a encore été produit dans ce dossier.</p>"
     return f"""<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{INDEX_CSP}">
+<meta name="generator" content="cpts-diag">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Diagnostics territoriaux des CPTS</title>
 <style>
@@ -153,12 +175,34 @@ des données ouvertes ; dernière ligne : France métropolitaine, pour comparais
 """
 
 
-def write_index(out_dir: Path) -> Path:
-    """(Re)write ``<out_dir>/index.html`` atomically from the reports present."""
+def write_index(out_dir: Path, force: bool = False) -> Path:
+    """(Re)write ``<out_dir>/index.html`` atomically from the reports present, under the lock
+    ``<out_dir>/.lock-index``. An ``index.html`` that cpts-diag did not write (no
+    ``<meta name="generator" content="cpts-diag…">``) is not replaced:
+    :class:`cpts_diag.outputs.OutputOwnershipError`, or with ``force`` it is renamed
+    ``index.html.avant-cpts-diag`` (:func:`cpts_diag.outputs.claim_index`)."""
     from .atomic import write_atomic
+    from .outputs import claim_index, locked
 
     path = Path(out_dir) / "index.html"
-    reports = list(_reports(Path(out_dir)))
-    rows = [index_row(d, cat) for d, cat in reports]
-    write_atomic(path, render_index(rows, reference_row(reports[0][1]) if reports else None))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with locked(Path(out_dir), "index", wait=INDEX_LOCK_WAIT):
+        claim_index(path, force)
+        reports = list(_reports(Path(out_dir)))
+        rows = [index_row(d, cat) for d, cat in reports]
+        write_atomic(path, render_index(rows, reference_row(reports[0][1]) if reports else None))
     return path
+
+
+def try_write_index(out_dir: Path, force: bool = False) -> str | None:
+    """:func:`write_index`; the French text of its error instead of raising (the reports are
+    done, the batch reports the index apart)."""
+    from .errors import CptsDiagError
+
+    try:
+        write_index(out_dir, force=force)
+    except CptsDiagError as exc:
+        return str(exc)
+    except Exception as exc:  # noqa: BLE001 - say what failed
+        return f"{exc.__class__.__name__}: {exc}"
+    return None

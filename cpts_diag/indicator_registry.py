@@ -1,18 +1,20 @@
 """The indicator registry (``indicators.yaml``) and the constants shared by the indicator layer.
 
 ``indicators.yaml`` is the one place documenting every indicator id (label, unit, formula, source,
-vintage, how it is aggregated). It is read with :class:`UniqueKeyLoader`, a ``yaml.SafeLoader``
-that refuses duplicate keys: plain ``yaml.safe_load`` keeps the last of two entries with the same
-id without a word.
+vintage, how it is aggregated). It is read through :mod:`cpts_diag.safe_yaml` (size and alias
+limits of its own, ``REGISTRY_LIMITS``) with :class:`UniqueKeyLoader`, a ``yaml.SafeLoader`` that
+refuses duplicate keys: plain ``yaml.safe_load`` keeps the last of two entries with the same id
+without a word.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from .professions import APL_SHORT, BPE_CODES  # noqa: F401 (re-exported)
+from .safe_yaml import (REGISTRY_LIMITS, UniqueKeyLoader, load_yaml, parse_yaml,  # noqa: F401
+                        read_yaml)
 
 __all__ = [
     "REGISTRY_PATH", "LEVELS", "LOCAL_LEVELS", "COMPARATOR_LEVELS", "PUBLISHED_LEVELS",
@@ -42,26 +44,10 @@ _REQUIRED = {"label", "unit", "formula", "source", "source_id", "vintage", "deci
              "coverage", "compute"}
 
 
-class UniqueKeyLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` (same safe tags) whose mappings refuse a key given twice."""
-
-    def construct_mapping(self, node, deep=False):
-        seen: dict = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    "en lisant un dictionnaire", node.start_mark,
-                    f"clé « {key} » en double (lignes {seen[key] + 1} et {key_node.start_mark.line + 1}) : "
-                    "chaque clé, et chaque identifiant d'indicateur, ne doit figurer qu'une fois — "
-                    "supprimez ou renommez l'une des deux", key_node.start_mark)
-            seen[key] = key_node.start_mark.line
-        return super().construct_mapping(node, deep=deep)
-
-
 def load_yaml_unique(text: str):
-    """Parse YAML text safely, refusing duplicate keys (``yaml.constructor.ConstructorError``)."""
-    return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - UniqueKeyLoader is a SafeLoader
+    """Parse YAML text safely and within the registry's bounds (:mod:`cpts_diag.safe_yaml`),
+    refusing duplicate keys (``yaml.constructor.ConstructorError``)."""
+    return parse_yaml(text, REGISTRY_LIMITS, unique_keys=True)
 
 
 def load_registry(path: Path = REGISTRY_PATH, text: str | None = None) -> dict[str, dict]:
@@ -70,10 +56,13 @@ def load_registry(path: Path = REGISTRY_PATH, text: str | None = None) -> dict[s
     Raises ``ValueError`` (French message naming the indicator and the field) on a missing field,
     an unknown ``compute.kind``, coverage or flag, and on an indicator id given twice."""
     where = "texte YAML" if text is not None else str(path)
-    try:
-        reg = load_yaml_unique(path.read_text(encoding="utf-8") if text is None else text)
-    except yaml.constructor.ConstructorError as e:
-        raise ValueError(f"{where} : {e}") from e
+    if text is None:
+        reg = read_yaml(path, REGISTRY_LIMITS, where=where)  # YamlFileError is a ValueError
+    else:
+        reg = load_yaml(text, where, REGISTRY_LIMITS)
+    if not isinstance(reg, dict):
+        raise ValueError(f"{where} : le registre doit être un dictionnaire « identifiant: "
+                         "{label: …, unit: …} », pas " + type(reg).__name__)
     for iid, d in reg.items():
         miss = _REQUIRED - set(d)
         if miss:

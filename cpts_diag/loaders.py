@@ -13,7 +13,7 @@ import pandas as pd
 
 from . import drees_xlsx
 from .professions import APL_LABELS
-from .errors import VintageError
+from .errors import ArgumentError, VintageError
 from .sources import get_source
 from .store import cached
 
@@ -75,7 +75,8 @@ def load_commune_polygons(cog: int = 2025, detail: str = "8dep"):
     """
     ids = {"8dep": "geo_communes_8dep", "metro": "geo_communes_metro"}
     if detail not in ids:
-        raise ValueError(f"detail must be one of {list(ids)}, not {detail!r}")
+        raise ArgumentError(f"detail = {detail!r} : valeur inconnue. Correctif : donnez "
+                            f"detail={' ou detail='.join(map(repr, ids))}.")
     return cached(ids[detail], cog, _read_geo, geo=True)
 
 
@@ -174,7 +175,8 @@ def load_apl(year: int | None = None, profession: str | None = None) -> pd.DataF
     2016, 2018, 2022, 2023.
     """
     if profession is not None and profession not in APL_PROFESSIONS:
-        raise ValueError(f"Unknown profession {profession!r}; known: {', '.join(APL_PROFESSIONS)}")
+        raise ArgumentError(f"profession = {profession!r} : profession inconnue. Correctif : "
+                            f"donnez l'une de : {', '.join(APL_PROFESSIONS)}.")
     if year is not None:
         get_source("apl_long").file_for(year)  # raises VintageError listing the vintages
     df = cached("apl_long", None, lambda p: _read_csv(p).astype({"annee": "int64"}))
@@ -201,8 +203,9 @@ def load_apl_workbook(profession: str = "medecin_generaliste", year: int = 2023,
             "infirmier": "apl_inf_xlsx"}
     if profession not in book:
         raise VintageError(
-            f"No original DREES workbook for {profession!r} in the snapshot; workbooks exist for "
-            f"{', '.join(book)}. Fix: use load_apl(profession=...) (long table)."
+            f"profession = {profession!r} : pas de classeur original de la DREES pour cette "
+            f"profession dans l'instantané (classeurs : {', '.join(book)}). Correctif : utilisez "
+            "load_apl(profession=...) (table longue)."
         )
     df = cached(book[profession], year, lambda p: drees_xlsx.read_apl_sheet(p, year),
                 variant=f"sheet{year}")

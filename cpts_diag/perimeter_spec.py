@@ -1,4 +1,7 @@
-"""Perimeter files: parse (``yaml.safe_load``) and validate the YAML of one CPTS perimeter.
+"""Perimeter files: parse and validate the YAML of one CPTS perimeter.
+
+Parsing is ``yaml.safe_load`` bounded in size and alias expansion
+(:func:`cpts_diag.safe_yaml.read_yaml`, ``USER_LIMITS``).
 
 Pure checks on the parsed document (keys, types, ids, dates, code formats, the announced
 population); the codes themselves are resolved against the COG in :mod:`cpts_diag.territory`.
@@ -10,38 +13,31 @@ import datetime as _dt
 import re
 from pathlib import Path
 
-import yaml
-
 from .errors import TerritoryError
+from .safe_yaml import USER_LIMITS, YamlFileError, read_yaml
+from .schemas import COMMUNE_CODE_RE
 
 _ALLOWED_KEYS = {"id", "name", "source", "valid_from", "valid_to", "members", "supersedes",
                  "replaced_by", "notes", "announced_population"}
 _ANNOUNCED_KEYS = {"value", "source", "year", "definition"}
 POPULATION_DEFINITIONS = ("municipale", "totale", "non précisée")
 _REQUIRED_KEYS = ("id", "name", "members")
-_COMMUNE_RE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+_COMMUNE_RE = COMMUNE_CODE_RE
 _SIREN_RE = re.compile(r"^\d{9}$")
 _DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
 def read_perimeter_yaml(path: Path) -> dict:
-    """Parse and check the structure of one YAML file (codes are checked at :meth:`Territory._build`)."""
+    """Parse (bounded, see :mod:`cpts_diag.safe_yaml`) and check the structure of one YAML file
+    (codes are checked at :meth:`Territory._build`)."""
     where = f"fichier de périmètre {path}"
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TerritoryError(f"{where} illisible : {exc}. Correctif : enregistrez-le en UTF-8.") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        loc = f" (ligne {mark.line + 1}, colonne {mark.column + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise TerritoryError(
-            f"{where} : YAML mal formé{loc} : {problem}. Correctif : corrigez la syntaxe "
-            "(indentation, guillemets, deux-points) ; voir data/cpts/ondaine-forez.yaml pour un exemple."
-        ) from None
+        data = read_yaml(path, USER_LIMITS, where=where)
+    except YamlFileError as exc:
+        hint = (" ; voir data/cpts/ondaine-forez.yaml pour un exemple"
+                if "mal formé" in exc.reason else "")
+        raise TerritoryError(f"{exc}{hint}.") from None
     return validate_perimeter_spec(data, where, expected_id=path.stem)
 
 
@@ -79,11 +75,14 @@ def validate_perimeter_spec(data, where: str, expected_id: str | None = None) ->
         if not isinstance(vals, list):
             raise TerritoryError(f"{where} : members.{key} doit être une liste, pas {type(vals).__name__}.")
         out_members[key] = _norm_codes(vals, kind, where)
-    out = {"id": cid, "name": str(data["name"]).strip(), "members": out_members}
+    out = {"id": cid, "name": _norm_text(data["name"], "name", where), "members": out_members}
     for k in ("source", "notes", "supersedes", "replaced_by"):
-        out[k] = None if data.get(k) is None else str(data[k]).strip()
+        out[k] = None if data.get(k) is None else _norm_text(data[k], k, where)
     for k in ("valid_from", "valid_to"):
         out[k] = _norm_date(data.get(k), f"{where} : {k}")
+    if out["valid_from"] and out["valid_to"] and out["valid_to"] < out["valid_from"]:
+        raise TerritoryError(f"{where} : valid_to ({out['valid_to']}) précède valid_from "
+                             f"({out['valid_from']}). Correctif : corrigez l'une des deux dates.")
     out["announced_population"] = _norm_announced(data.get("announced_population"), where)
     return out
 
@@ -119,14 +118,46 @@ def _norm_announced(v, where: str) -> dict | None:
     return {"value": int(value), "source": source.strip(), "year": year, "definition": definition}
 
 
+#: Longest text accepted for a perimeter's name (titles, file names of partners' copies) and for
+#: its other text fields (source, notes).
+MAX_NAME_CHARS = 200
+MAX_TEXT_CHARS = 4000
+
+
+def _norm_text(v, key: str, where: str) -> str:
+    """A text field: a string (numbers accepted as typed), stripped, of bounded length."""
+    if isinstance(v, (dict, list, bool)):
+        raise TerritoryError(f"{where} : {key} doit être un texte, pas {type(v).__name__}. "
+                             f"Correctif : {key}: \"…\" (entre guillemets).")
+    s = str(v).strip()
+    limit = MAX_NAME_CHARS if key == "name" else MAX_TEXT_CHARS
+    if len(s) > limit:
+        raise TerritoryError(f"{where} : {key} trop long ({len(s)} caractères, au plus {limit}). "
+                             f"Correctif : raccourcissez-le.")
+    if key == "name" and not s:
+        raise TerritoryError(f"{where} : name est vide. Correctif : name: \"CPTS du …\".")
+    return s
+
+
 def _norm_date(v, where: str) -> str | None:
+    """``AAAA``, ``AAAA-MM`` or ``AAAA-MM-JJ`` of a date that exists (a YAML date too)."""
     if v is None or v == "":
         return None
     if isinstance(v, (_dt.date, _dt.datetime)):
         return v.isoformat()[:10]
+    fix = "formats admis AAAA, AAAA-MM, AAAA-MM-JJ (date existante, entre guillemets)"
+    if isinstance(v, bool):
+        raise TerritoryError(f"{where} : {v!r} n'est pas une date ; {fix}.")
     s = str(v).strip()
     if not _DATE_RE.match(s):
-        raise TerritoryError(f"{where} : date « {s} » invalide ; formats admis AAAA, AAAA-MM, AAAA-MM-JJ.")
+        raise TerritoryError(f"{where} : date « {s} » invalide ; {fix}.")
+    parts = [int(x) for x in s.split("-")] + [1, 1]
+    try:
+        _dt.date(parts[0], parts[1], parts[2])
+    except ValueError:
+        raise TerritoryError(f"{where} : la date « {s} » n'existe pas ; {fix}.") from None
+    if not 1990 <= parts[0] <= 2100:
+        raise TerritoryError(f"{where} : année {parts[0]} hors de 1990-2100 ; {fix}.")
     return s
 
 

@@ -12,7 +12,7 @@ engine's before / after values are given too. A scenario is a hypothesis: ``remo
 calibrated activity per GP (addition). GP ages are not in the open data: a departure by age
 (``retire_age``) needs a user supply table with an ``age`` column.
 
-Scenario files (YAML, ``yaml.safe_load``)::
+Scenario files (YAML, bounded safe load; :class:`~cpts_diag.scenario_spec.ScenarioSpec`)::
 
     title: "Départ de 4 médecins à Roanne, ouverture d'une MSP de 3 médecins à Riorges"
     remove_gps: {"42187": 4}        # commune code (quoted) → number of GPs leaving
@@ -24,105 +24,24 @@ Scenario files (YAML, ``yaml.safe_load``)::
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from . import apl_inputs as I
 from .apl_params import load_parameters
 from .errors import APLInputError
 from .fmt import csv_fr, fmt_number
 from .apl_params import APL_GP_THRESHOLDS
+from .scenario_spec import OPTIONS, ScenarioSpec, show_number
 
 __all__ = ["ScenarioSpec", "ScenarioResult", "scenario", "run_spec", "THRESHOLD"]
 
 THRESHOLD = APL_GP_THRESHOLDS[0]  # 2,5 consultations/an/hab. std: a commune is under-served below it
 # (strictly, as in the report's indicator « part de la population sous 2,5 »)
 MIN_CHANGE = 0.005           # |change| below which a commune outside the territory is not listed
-_SPEC_KEYS = {"title", "remove_gps", "add_gps", "retire_age", "supply", "travel_times", "year"}
-
-
-# --- specification ------------------------------------------------------------------------------
-
-def _gp_mapping(value, key: str, where: str) -> dict[str, float]:
-    if value in (None, {}):
-        return {}
-    if not isinstance(value, dict):
-        raise APLInputError(f"{where}: {key} must be a mapping commune code → number of GPs, "
-                            f'e.g. {{"42187": 3}}; got {type(value).__name__}')
-    out = {}
-    for code, n in value.items():
-        c = str(code).strip()
-        if isinstance(code, int) or not c.isalnum():
-            raise APLInputError(f"{where}: {key}: commune code {code!r} must be quoted text "
-                                '(e.g. "42187"; YAML reads 01001 as a number)')
-        try:
-            x = float(n)
-        except (TypeError, ValueError):
-            raise APLInputError(f"{where}: {key}[{c}] = {n!r} is not a number of GPs") from None
-        if not np.isfinite(x) or x <= 0:
-            raise APLInputError(f"{where}: {key}[{c}] = {n!r}: the number of GPs must be > 0")
-        out[c.zfill(5)] = out.get(c.zfill(5), 0.0) + x
-    return out
-
-
-@dataclass
-class ScenarioSpec:
-    """A scenario: supply changes and optional user inputs."""
-
-    title: str = ""
-    remove_gps: dict[str, float] = field(default_factory=dict)
-    add_gps: dict[str, float] = field(default_factory=dict)
-    retire_age: float | None = None
-    supply: str | None = None
-    travel_times: str | None = None
-    year: int = 2023
-
-    @classmethod
-    def from_mapping(cls, data, where: str = "scenario", base: Path | None = None) -> "ScenarioSpec":
-        if not isinstance(data, dict):
-            raise APLInputError(f"{where}: a scenario must be a mapping (title, remove_gps, add_gps…)")
-        unknown = set(data) - _SPEC_KEYS
-        if unknown:
-            raise APLInputError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_SPEC_KEYS)}")
-
-        def rel(p):  # a path of the spec, relative to the spec file
-            if p in (None, ""):
-                return None
-            return str(base / p) if base is not None and not Path(p).is_absolute() else str(p)
-
-        age = data.get("retire_age")
-        if age is not None and (not isinstance(age, (int, float)) or not 20 <= age <= 100):
-            raise APLInputError(f"{where}: retire_age must be an age in years (20–100), got {age!r}")
-        return cls(title=str(data.get("title") or ""),
-                   remove_gps=_gp_mapping(data.get("remove_gps"), "remove_gps", where),
-                   add_gps=_gp_mapping(data.get("add_gps"), "add_gps", where),
-                   retire_age=age, supply=rel(data.get("supply")),
-                   travel_times=rel(data.get("travel_times")), year=int(data.get("year", 2023)))
-
-    @classmethod
-    def coerce(cls, spec, where: str = "scenario") -> "ScenarioSpec":
-        """A :class:`ScenarioSpec` from itself, a mapping or the path of a scenario YAML file."""
-        if isinstance(spec, cls):
-            return spec
-        if isinstance(spec, (str, Path)):
-            return cls.from_yaml(spec)
-        return cls.from_mapping(spec, where=where)
-
-    @classmethod
-    def from_yaml(cls, path) -> "ScenarioSpec":
-        path = Path(path)
-        if not path.is_file():
-            raise APLInputError(f"scenario file not found: {path}")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise APLInputError(f"{path.name}: malformed YAML ({exc}). Fix the syntax; codes must be "
-                                'quoted, e.g. remove_gps: {"42187": 3}') from exc
-        return cls.from_mapping(data, where=path.name, base=path.parent)
 
 
 # --- result -------------------------------------------------------------------------------------
@@ -189,8 +108,10 @@ class ScenarioResult:
                    if src["travel"].startswith("temps de trajet estimés") else ""))
 
     def figure(self, geo=None, context=None):
-        """Map of the simulated change of APL over the territory's communes."""
+        """Map of the simulated change of APL over the territory's communes (the scenario title
+        and commune names are shown as text: ``$`` never starts mathtext)."""
         from . import maps
+        from .report.text import mpl_safe
 
         if geo is None or context is None:
             from .loaders import load_territory_polygons
@@ -205,7 +126,7 @@ class ScenarioResult:
             legend_title="Consultations par an\net par habitant standardisé", classes=cl,
             source=f"Calcul cpts-diag, moteur APL ; {self.sources['supply']} ; fond : IGN",
             context=context, towns=maps.top_towns(g, "population", 6),
-            note="Scénario : " + (self.spec.title or describe_changes(self.changes)))
+            note="Scénario : " + mpl_safe(self.spec.title or describe_changes(self.changes)))
         self._mark_changes(fig.axes[0])
         return fig
 
@@ -230,7 +151,7 @@ class ScenarioResult:
         from .atomic import write_atomic
         from .maps import figure_png
 
-        out = Path(out_dir)
+        out = _output_folder(out_dir)
         paths = {"communes": out / "scenario_communes.csv", "outside": out / "scenario_hors_cpts.csv",
                  "summary": out / "scenario_resume.md", "map": out / "scenario_carte.png"}
         fig = self.figure()
@@ -240,6 +161,19 @@ class ScenarioResult:
         write_atomic(paths["summary"], self.summary_text() + "\n")
         write_atomic(paths["map"], png)
         return paths
+
+
+def _output_folder(out_dir) -> Path:
+    """The folder of :meth:`ScenarioResult.save` (created), refused if it is a file."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        what = "est un fichier, pas un dossier" if out.is_file() else f"ne peut pas être créé ({exc})"
+        raise APLInputError(
+            f"Dossier de sortie du scénario (--out) {out} : {what}. Correctif : donnez le chemin "
+            "d'un dossier (nouveau ou existant), p. ex. --out sorties/scenario.") from None
+    return out
 
 
 def _nice_step(abs_values) -> float:
@@ -285,29 +219,63 @@ def describe_changes(changes: pd.DataFrame) -> str:
 
 # --- the computation ----------------------------------------------------------------------------
 
-def _apply_changes(base: I.SupplyTable, spec: ScenarioSpec, params, universe) -> I.SupplyTable:
+def _changed_codes(spec: ScenarioSpec, key: str, universe, territory) -> pd.Series:
+    """The COG 2025 codes of ``spec.<key>`` (``remove_gps`` / ``add_gps``), each checked to be a
+    commune of the universe and of the territory's perimeter (``territory``: None skips it)."""
+    label = f"{key} / {OPTIONS[key]}"
+    codes = I.harmonise_codes(pd.Series(list(getattr(spec, key))), universe, label)
+    if territory is not None:
+        outside = [c for c in dict.fromkeys(codes) if c not in set(territory.communes)]
+        if outside:
+            raise APLInputError(
+                f"{label} : commune(s) {', '.join(outside)} hors du périmètre de "
+                f"{territory.name} ({territory.id}, {len(territory.communes)} communes) : un "
+                "scénario ne modifie que l'offre des communes de son périmètre. Correctif : donnez "
+                f"des communes du périmètre (liste : cpts-diag indicators {territory.id}), ou "
+                "simulez sur la CPTS qui contient ces communes.")
+    return codes
+
+
+def _apply_changes(base: I.SupplyTable, spec: ScenarioSpec, params, universe,
+                   territory=None) -> I.SupplyTable:
+    """The supply after the scenario's departures (by age, then by commune) and arrivals."""
     rows = base.rows.copy()
     if spec.retire_age is not None:
         rows = base.without_age(spec.retire_age).rows.copy()
     if spec.remove_gps:
-        codes = I.harmonise_codes(pd.Series(list(spec.remove_gps)), universe, "remove_gps")
+        codes = _changed_codes(spec, "remove_gps", universe, territory)
         n_by = pd.Series(list(spec.remove_gps.values()), index=codes.to_numpy()).groupby(level=0).sum()
         have = rows.groupby("code_commune")["medecins"].sum()
         for code, n in n_by.items():
             avail = float(have.get(code, 0.0))
             if n > avail + 1e-9:
                 raise APLInputError(
-                    f"remove_gps: {code} has {fmt_number(avail, 0)} GP(s) in the supply "
-                    f"({base.source}) after the other changes; cannot remove {fmt_number(n, 1)}. "
-                    "Fix: lower the number, or give a supply table (--supply) with the real count.")
+                    f"remove_gps / --remove : la commune {code} compte {show_number(avail)} "
+                    f"médecin(s) dans l'offre ({base.source})"
+                    f"{' après les départs par âge' if spec.retire_age is not None else ''} : "
+                    f"impossible d'en retirer {show_number(n)}. "
+                    f"Correctif : retirez au plus {show_number(avail)} médecin(s), ou donnez une "
+                    "table d'offre (--supply, champ supply) avec l'effectif réel.")
             k = rows["code_commune"] == code
             rows.loc[k, "medecins"] = rows.loc[k, "medecins"] * ((avail - n) / avail)
     if spec.add_gps:
-        codes = I.harmonise_codes(pd.Series(list(spec.add_gps)), universe, "add_gps")
+        codes = _changed_codes(spec, "add_gps", universe, territory)
         add = pd.DataFrame({"code_commune": codes.to_numpy(), "medecins": list(spec.add_gps.values()),
                             "activite": params.activity_per_gp, "age": np.nan})
         rows = pd.concat([rows, add], ignore_index=True)
     return I.SupplyTable(rows, base.source)
+
+
+def _check_retire_age_supply(spec: ScenarioSpec, supply) -> None:
+    """A departure by age needs the user's supply table: the open data have no GP ages."""
+    if spec.retire_age is not None and supply is None:
+        raise APLInputError(
+            f"retire_age / --retire-age = {show_number(spec.retire_age)} : un départ par âge "
+            "demande une table d'offre avec une colonne « age » (option --supply de la ligne de "
+            "commande, champ supply du fichier de scénario, argument supply= en Python) ; les "
+            "données ouvertes (BPE) ne donnent pas l'âge des médecins. Correctif : donnez "
+            "--supply offre.csv (colonnes code_commune, medecins, activite, age), ou indiquez les "
+            "départs par commune avec --remove CODE:N (remove_gps).")
 
 
 def scenario(territory, remove_gps: dict | None = None, add_gps: dict | None = None, *,
@@ -348,17 +316,22 @@ def _run(territory, spec: ScenarioSpec, supply=None, travel_times=None,
 
     terr = Territory.load(territory) if isinstance(territory, str) else territory
     if not (spec.remove_gps or spec.add_gps or spec.retire_age is not None):
-        raise APLInputError("empty scenario: give remove_gps, add_gps or retire_age "
-                            '(e.g. remove_gps={"42187": 3})')
+        raise APLInputError("Scénario vide : aucun départ ni arrivée de médecin. Correctif : donnez "
+                            "remove_gps (--remove), add_gps (--add) ou retire_age (--retire-age), "
+                            'p. ex. remove_gps: {"42187": 3} ou --remove 42187:3.')
+    _check_retire_age_supply(spec, supply)
     params = load_parameters(spec.year)
     model = _model(spec, params, travel_times, demand)
     universe = model.codes
     outside_universe = sorted(set(terr.communes) - set(universe))
     if outside_universe:
-        raise APLInputError(f"{len(outside_universe)} commune(s) of {terr.id} are not in the travel-"
-                            f"time table: {', '.join(outside_universe[:8])}")
+        raise APLInputError(
+            f"Table des temps de trajet (travel_times / --od) : {len(outside_universe)} commune(s) "
+            f"de {terr.id} n'y figurent pas : {', '.join(outside_universe[:8])}"
+            f"{' …' if len(outside_universe) > 8 else ''}. Correctif : ajoutez ces communes "
+            "(origin, destination) à la table, ou retirez l'option --od pour les temps estimés.")
     base = _base_supply(supply, params, universe)
-    after = _apply_changes(base, spec, params, universe)
+    after = _apply_changes(base, spec, params, universe, terr)
 
     before_apl = model.compute(base)
     after_apl = model.compute(after)
@@ -445,8 +418,8 @@ def _summary(table: pd.DataFrame, outside: pd.DataFrame, apl: dict[str, pd.Serie
     wmean = lambda s: float((s.reindex(codes) * w).sum() / w.sum()) if w.sum() > 0 else np.nan  # noqa: E731
     t = table.dropna(subset=["apl_publiee"])
     if len(t) < len(table):
-        warnings.warn(f"{len(table) - len(t)} commune(s) of {terr_id} have no published APL "
-                      f"{year}; they are left out of the threshold counts", stacklevel=3)
+        warnings.warn(f"{len(table) - len(t)} commune(s) de {terr_id} sans APL publiée {year} : "
+                      "elles sont exclues des effectifs sous le seuil.", stacklevel=3)
     under_b = t["apl_publiee"] < THRESHOLD
     under_a = t["apl_publiee_apres"] < THRESHOLD
     down, up = ~under_b & under_a, under_b & ~under_a

@@ -37,7 +37,7 @@ class Source:
             raise VintageError(
                 f"Source « {self.id} » ({self.label}) : millésime {v} indisponible. "
                 f"Millésimes disponibles : {', '.join(map(str, self.vintages))}. "
-                f"Fix: pass one of these vintages (default {self.default_vintage})."
+                f"Correctif : demandez l'un de ces millésimes (par défaut {self.default_vintage})."
             )
         return v, self.files[v]
 
@@ -166,5 +166,6 @@ def get_source(source_id: str) -> Source:
         return SOURCES[source_id]
     except KeyError:
         raise CptsDiagError(
-            f"Unknown source « {source_id} ». Known sources: {', '.join(SOURCES)}."
+            f"Source inconnue « {source_id} ». Correctif : donnez l'une des sources connues : "
+            f"{', '.join(SOURCES)}."
         ) from None

@@ -38,7 +38,7 @@ import pandas as pd
 import yaml
 
 from .config import data_roots
-from .errors import TerritoryError
+from .errors import CptsDiagError, TerritoryError
 from .fmt import fold
 from .perimeter_spec import (_COMMUNE_RE, _SIREN_RE, _norm_codes, _norm_date,  # noqa: F401
                              POPULATION_DEFINITIONS, read_perimeter_yaml, validate_perimeter_spec)
@@ -107,13 +107,24 @@ class Territory:
     def from_codes(cls, codes, id: str = "perimetre-personnalise", name: str | None = None, *,
                    epcis=(), source: str | None = "défini par l'utilisateur",
                    valid_from: str | None = None) -> "Territory":
-        """A territory from a list of commune codes (and optionally EPCI SIRENs)."""
-        if isinstance(codes, (str, int)):
-            codes = [codes]
-        spec = {"id": str(id), "name": name or str(id), "source": source,
-                "valid_from": _norm_date(valid_from, f"périmètre « {id} »"),
-                "members": {"communes": _norm_codes(list(codes), "commune", f"périmètre « {id} »"),
-                            "epcis": _norm_codes(list(epcis), "epci", f"périmètre « {id} »")}}
+        """A territory from a list of commune codes (and optionally EPCI SIRENs), checked like a
+        perimeter file (:func:`~cpts_diag.perimeter_spec.validate_perimeter_spec`): id, name,
+        dates and code formats; the codes are then resolved against the COG."""
+        where = f"périmètre « {id} » (défini en Python)"
+        members = {}
+        for key, vals in (("communes", codes), ("epcis", epcis)):
+            if vals is None:
+                vals = []
+            if isinstance(vals, (str, int)):
+                vals = [vals]
+            try:
+                members[key] = list(vals)
+            except TypeError:
+                raise TerritoryError(f"{where} : {key} doit être une liste de codes, pas "
+                                     f"{type(vals).__name__}. Correctif : [\"42187\", …].") from None
+        spec = validate_perimeter_spec(
+            {"id": id, "name": id if name is None else name, "source": source,
+             "valid_from": valid_from, "members": members}, where)
         return cls._build(spec, origin=f"périmètre « {id} » (défini en Python)", path=None)
 
     @classmethod
@@ -197,26 +208,45 @@ class Territory:
 def perimeter_files() -> dict[str, Path]:
     """``{id: path}`` of every ``*.yaml``/``*.yml`` of the perimeter folders (file name = id).
 
-    A later folder overrides an earlier one (warning); two files with the same id in one folder
-    raise :class:`TerritoryError`.
+    A later folder overrides an earlier one (warning). Files are not parsed here, so one bad file
+    never hides the others; a problem with the folders themselves (two files with the same id in
+    one folder: the ``.yaml`` one is used; an unreadable folder; a non-file entry) is a warning.
     """
+    found, problems = _scan_perimeters()
+    for msg in problems:
+        warnings.warn(msg, UserWarning, stacklevel=2)
+    return found
+
+
+def _scan_perimeters() -> tuple[dict[str, Path], list[str]]:
+    """``({id: path}, [French problem messages])`` of the perimeter folders (nothing parsed)."""
     found: dict[str, Path] = {}
+    problems: list[str] = []
     for folder in data_roots().perimeters:
-        if not folder.is_dir():
+        try:
+            if not folder.is_dir():
+                continue
+            entries = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+        except OSError as exc:
+            problems.append(f"Dossier de périmètres {folder} illisible ({exc.strerror or exc}) : "
+                            "ignoré. Correctif : vérifiez ses droits.")
             continue
         here: dict[str, Path] = {}
-        for p in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
-            if p.stem in here:
-                raise TerritoryError(
-                    f"Deux fichiers définissent la CPTS « {p.stem} » dans {folder} : "
-                    f"{here[p.stem].name} et {p.name}. Correctif : n'en gardez qu'un.")
-            here[p.stem] = p
+        for p in entries:
+            if not p.is_file():
+                problems.append(f"{p} n'est pas un fichier : ignoré.")
+            elif p.stem in here:
+                problems.append(f"Deux fichiers définissent la CPTS « {p.stem} » dans {folder} : "
+                                f"{here[p.stem].name} (utilisé) et {p.name} (ignoré). Correctif : "
+                                "n'en gardez qu'un.")
+            else:
+                here[p.stem] = p
         for k, p in here.items():
             if k in found:
-                warnings.warn(f"La CPTS « {k} » est définie dans {found[k]} et dans {p} : "
-                              f"la définition de {p} est utilisée.", UserWarning, stacklevel=2)
+                problems.append(f"La CPTS « {k} » est définie dans {found[k]} et dans {p} : "
+                                f"la définition de {p} est utilisée.")
             found[k] = p
-    return found
+    return found, problems
 
 
 def known_cpts() -> list[str]:
@@ -344,15 +374,21 @@ def _expand_epcis(epcis: list[str], com: pd.DataFrame, origin: str) -> set[str]:
 # --- report ---------------------------------------------------------------------------------------
 
 def _load_all() -> tuple[list[Territory], list[str]]:
-    terrs, errors = [], []
-    for cid, path in sorted(perimeter_files().items()):
+    """Every perimeter that loads, and one French line per file that does not (or warns): one
+    bad file (malformed, oversized, alias bomb, unknown codes…) never stops the others."""
+    found, problems = _scan_perimeters()
+    terrs, errors = [], [f"avertissement : {m}" for m in problems]
+    for cid, path in sorted(found.items()):
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 terrs.append(Territory.from_yaml(path))
             errors.extend(f"avertissement ({cid}) : {w.message}" for w in caught)
-        except TerritoryError as exc:
+        except CptsDiagError as exc:
             errors.append(f"fichier ignoré ({path.name}) : {exc}")
+        except (OSError, ValueError, TypeError, KeyError, RecursionError, MemoryError) as exc:
+            errors.append(f"fichier ignoré ({path.name}) : erreur inattendue "
+                          f"{exc.__class__.__name__} : {exc}")
     return terrs, errors
 
 

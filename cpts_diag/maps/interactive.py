@@ -5,12 +5,18 @@ The map needs no tile server: ``tiles=None`` (default) draws the communes on a p
 network. The legend of a layer lists exactly the labels and colours of its
 :class:`~cpts_diag.maps.classes.Classes` (every class, empty ones included) and the tooltip of a
 commune gives its value and its class label, so the static and the interactive maps read the same.
+
+Names (communes, establishments, layers, legends) come from data files or users: they reach the
+page only JSON-encoded (Jinja ``tojson``, which also escapes ``<``, ``>``, ``&`` and ``'``) and
+HTML-escaped where Leaflet shows them as HTML (tooltips, layer control, legend, attribution), so a
+``</script>`` or an ``<img onerror>`` in a name is shown as text.
 """
 from __future__ import annotations
 
 import html
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -59,6 +65,11 @@ def _value_text(value, decimals: int, unit: str) -> str:
     return fmt_number(value, decimals) + (NNBSP + u if u else "")
 
 
+def _html_text(text) -> str:
+    """Text shown literally where Leaflet inserts HTML (layer control, legend, attribution)."""
+    return html.escape("" if text is None else str(text), quote=True)
+
+
 def _legend_html(layer: Layer, present_missing: bool) -> str:
     rows = "".join(
         f'<div><i style="background:{c}"></i>{html.escape(lab)}</div>'
@@ -92,9 +103,10 @@ def _shared_layers(light, layers: Sequence[Layer], name_column: str):
         feats.append({"type": "Feature", "properties": {
             "n": name, "t": [t[j] for t in txt], "c": [int(c[j]) for c in cls]},
             "geometry": geom.__geo_interface__})
-    metas = [{"name": layer.label, "colors": list(layer.classes.colors),
+    metas = [{"name": layer.label, "key": _html_text(layer.label), "colors": list(layer.classes.colors),
               "labels": list(layer.classes.labels), "missing": MISSING_COLOR} for layer in layers]
-    legends = {layer.label: _legend_html(layer, bool(light[layer.column].isna().any())) for layer in layers}
+    legends = {_html_text(layer.label): _legend_html(layer, bool(light[layer.column].isna().any()))
+               for layer in layers}
     return {"type": "FeatureCollection", "features": feats}, metas, legends
 
 
@@ -120,7 +132,7 @@ var {{ this.get_name() }} = (function(){
         layer.on('mouseout', function(e){ gj.resetStyle(e.target); });
       }
     });
-    base[meta.name] = gj;
+    base[meta.key] = gj;
     if (i === 0) { gj.addTo(map); }
   });
   return base;
@@ -134,7 +146,7 @@ _CONTROLS_JS = """
   var map = {{ this._parent.get_name() }};
   var overlays = {};
   {%- for name, var in this.overlays %}
-  overlays[{{ name|tojson }}] = {{ var }};
+  overlays[{{ name|tojson }}] = {{ var }};  // name: HTML-escaped (the control shows HTML)
   {%- endfor %}
   L.control.layers({{ this.base }}, overlays, {collapsed: false, position: 'topright'}).addTo(map);
   var legends = {{ this.legends|tojson }};
@@ -147,7 +159,7 @@ _CONTROLS_JS = """
   L.control.scale({imperial: false, position: 'bottomright'}).addTo(map);
   {%- if this.attribution %}
   map.attributionControl.setPrefix(false);
-  map.attributionControl.addAttribution({{ this.attribution|tojson }});
+  map.attributionControl.addAttribution({{ this.attribution|tojson }});  // HTML-escaped
   {%- endif %}
   // fit the CPTS once the map has a size: an iframe laid out late (long report pages) would
   // otherwise be fitted while 0 px high, i.e. zoomed out to the whole world
@@ -164,16 +176,26 @@ _CONTROLS_JS = """
 {% endmacro %}
 """
 
+_TOOLTIP_JS = """
+{% macro script(this, kwargs) %}
+{{ this._parent.get_name() }}.bindTooltip({{ this.html|tojson }}, {sticky: true});
+{% endmacro %}
+"""
 
+
+@lru_cache(maxsize=None)
+def _compiled(template: str):
+    from jinja2 import Template
+
+    return Template(template)
 
 
 def _macro(template: str, name: str, **attrs):
     """A folium MacroElement rendering the Jinja ``template`` with ``attrs`` as ``this.*``."""
     from branca.element import MacroElement
-    from jinja2 import Template
 
     class _Macro(MacroElement):
-        _template = Template(template)
+        _template = _compiled(template)
 
         def __init__(self):
             super().__init__()
@@ -222,12 +244,15 @@ def _add_hospitals(m, hospitals):
     for _, r in hospitals.iterrows():
         key = _norm_statut(r.get("statut"))
         lab, _, color = HOSPITAL_STYLES[None if pd.isna(key) else key]
-        tip = (f"<b>{html.escape(str(r.get('nom', '')))}</b><br>"
-               f"{html.escape(str(r.get('type', '') or ''))}<br>{lab}")
-        folium.CircleMarker([round(float(r.geometry.y), 5), round(float(r.geometry.x), 5)],
-                            radius=6, color=color, weight=2, fill=True,
-                            fill_color=color if r.get("dans_cpts", True) else "#ffffff",
-                            fill_opacity=0.9, tooltip=folium.Tooltip(tip)).add_to(hg)
+        tip = (f"<b>{_html_text(r.get('nom', ''))}</b><br>"
+               f"{_html_text(r.get('type', '') or '')}<br>{_html_text(lab)}")
+        marker = folium.CircleMarker([round(float(r.geometry.y), 5), round(float(r.geometry.x), 5)],
+                                     radius=6, color=color, weight=2, fill=True,
+                                     fill_color=color if r.get("dans_cpts", True) else "#ffffff",
+                                     fill_opacity=0.9)
+        # not folium.Tooltip: it pastes its text into a JS template literal (`${…}` would run)
+        marker.add_child(_macro(_TOOLTIP_JS, "CptsTooltip", html=tip))
+        marker.add_to(hg)
     hg.add_to(m)
     return hg
 
@@ -277,7 +302,7 @@ def interactive_map(gdf, layers: Sequence[Layer], *, name_column: str = "nom", o
     minx, miny, maxx, maxy = light.total_bounds
     m.add_child(_macro(
         _CONTROLS_JS, "CptsControls",
-        base=chor.get_name(), overlays=[(n, o.get_name()) for n, o in overlays], legends=legends,
-        first=layers[0].label, attribution=attribution,
+        base=chor.get_name(), overlays=[(_html_text(n), o.get_name()) for n, o in overlays],
+        legends=legends, first=_html_text(layers[0].label), attribution=_html_text(attribution),
         bounds=[[float(miny), float(minx)], [float(maxy), float(maxx)]]))
     return m

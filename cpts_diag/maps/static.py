@@ -8,7 +8,9 @@ Conventions of every static map:
   listed in the legend as « Donnée manquante » — never coloured as a value;
 * every class of the :class:`~cpts_diag.maps.classes.Classes` is listed, empty ones included
   (``drop_empty=False``), so that two reports drawn with the same fixed classes are comparable;
-* the source and its vintage are written under the map.
+* the source and its vintage are written under the map;
+* every text drawn (titles, legends, town and category labels from the data, source, note) goes
+  through :func:`_plain`: a ``$`` in a name is shown, never read as mathtext.
 """
 from __future__ import annotations
 
@@ -29,6 +31,13 @@ MISSING_EDGE = "#8c8c8c"
 CONTEXT_COLOR = "#ececec"
 CONTEXT_EDGE = "#ffffff"
 OUTLINE_COLOR = "#252525"
+
+
+def _plain(text) -> str:
+    """Text shown as is by matplotlib (``$`` escaped; see :func:`cpts_diag.report.text.mpl_safe`)."""
+    from ..report.text import mpl_safe
+
+    return mpl_safe(text)
 
 
 def top_towns(gdf, by: str, n: int = 6, name_column: str = "nom"):
@@ -110,7 +119,7 @@ def _draw_towns(ax, towns, fontsize: float = 8.0, min_gap_m: float = 4000.0):
             continue
         placed.append((p.x, p.y))
         ax.plot(p.x, p.y, "o", ms=2.5, color="#111111", zorder=7)
-        ax.annotate(str(name), (p.x, p.y), xytext=(3, 3), textcoords="offset points",
+        ax.annotate(_plain(name), (p.x, p.y), xytext=(3, 3), textcoords="offset points",
                     fontsize=fontsize, color="#111111", zorder=8,
                     path_effects=[pe.withStroke(linewidth=2.5, foreground="white")])
 
@@ -130,9 +139,9 @@ def _draw_scalebar(ax):
 def _finish(fig, ax, title: str, source: str, handles, legend_title: str, note: str | None = None):
     w, h = fig.get_size_inches()
     if title:
-        fig.text(0.15 / w, 1 - 0.15 / h, title, ha="left", va="top", fontsize=12, fontweight="bold")
+        fig.text(0.15 / w, 1 - 0.15 / h, _plain(title), ha="left", va="top", fontsize=12, fontweight="bold")
     if handles:
-        leg = fig.legend(handles=handles, title=legend_title, loc="upper left",
+        leg = fig.legend(handles=handles, title=_plain(legend_title), loc="upper left",
                          bbox_to_anchor=(getattr(fig, "_cpts_legend_x", 0.7), getattr(fig, "_cpts_top", 0.9)),
                          fontsize=8.5, title_fontsize=9,
                          frameon=False, alignment="left")
@@ -144,7 +153,7 @@ def _finish(fig, ax, title: str, source: str, handles, legend_title: str, note: 
         text += "\n" + note
     width = int(w * 15)
     text = "\n".join(textwrap.fill(line, width) for line in text.split("\n"))
-    fig.text(0.15 / w, 0.08 / h, text, ha="left", va="bottom", fontsize=7.5, color="#333333")
+    fig.text(0.15 / w, 0.08 / h, _plain(text), ha="left", va="bottom", fontsize=7.5, color="#333333")
 
 
 def choropleth(gdf, column: str, *, title: str, legend_title: str, source: str,
@@ -204,7 +213,7 @@ def _class_handles(classes: Classes, idx: pd.Series, drop_empty: bool = False) -
 
     counts = idx.value_counts()
     handles = [Patch(facecolor=c, edgecolor="#666666", linewidth=0.4,
-                     label=f"{lab} ({int(counts.get(i, 0))})")
+                     label=f"{_plain(lab)} ({int(counts.get(i, 0))})")
                for i, (lab, c) in enumerate(zip(classes.labels, classes.colors))
                if not drop_empty or counts.get(i, 0)]
     if (idx < 0).any():
@@ -238,7 +247,7 @@ def category_map(gdf, column: str, *, title: str, legend_title: str, source: str
     _draw_scalebar(ax)
     counts = g[column].value_counts()
     handles = [Patch(facecolor=cmap_d[c], edgecolor="#666666", linewidth=0.4,
-                     label=f"{c} ({int(counts.get(c, 0))})") for c in cats]
+                     label=f"{_plain(c)} ({int(counts.get(c, 0))})") for c in cats]
     if g[column].isna().any():
         handles.append(Patch(facecolor=MISSING_COLOR, hatch="////", edgecolor=MISSING_EDGE,
                              label=MISSING_LABEL))
@@ -349,11 +358,12 @@ def small_multiples(gdf, panels: Sequence[tuple[str, str, "Classes"]], *, title:
         out.boundary.plot(ax=ax, color=OUTLINE_COLOR, linewidth=1.1, zorder=5)
         ax.set_xlim(xmin, xmax)
         ax.set_ylim(ymin, ymax)
-        ax.set_title(ptitle, fontsize=9.5, loc="left")
+        ax.set_title(_plain(ptitle), fontsize=9.5, loc="left")
         handles = _class_handles(classes, idx, drop_empty=_drop(classes, idx, drop_empty))
         fig.legend(handles=handles, loc="upper left", ncols=2, fontsize=7.5, frameon=False,
                    bbox_to_anchor=(left, bottom - 0.05 / fig_h), handlelength=1.4, columnspacing=1.0)
-    fig.text(0.15 / fig_w, 1 - 0.15 / fig_h, title, ha="left", va="top", fontsize=12, fontweight="bold")
+    fig.text(0.15 / fig_w, 1 - 0.15 / fig_h, _plain(title), ha="left", va="top", fontsize=12,
+             fontweight="bold")
     _finish(fig, None, "", source, [], "", note)
     return fig
 

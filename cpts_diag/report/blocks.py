@@ -64,6 +64,7 @@ class Table:
     notes: list[str] = field(default_factory=list)
     compare: bool = False
     row_decimals: list[int] = field(default_factory=list)
+    in_page: bool = True  # False: too long for the page, written to the files only (a line says where)
 
 
 @dataclass

@@ -11,6 +11,9 @@ from .text import plural
 
 
 
+MAX_EPCI_ROWS = 30
+
+
 def coverage_text(ctx, iid: str, level: str = "territory", code=None) -> str:
     """« 8 communes sur 104, 50,2 % de la population » when the value rests on part of the
     territory; '' when it covers everything."""
@@ -64,6 +67,21 @@ def compare_frame(ctx, ids: list[str], france: bool | None = None) -> tuple[pd.D
     return df, decs
 
 
+def comparator_notes(ctx, iid: str) -> list[str]:
+    """Notes of the comparators computed on part of their communes (e.g. a région's 2016
+    population summed over the communes that have it): the coverage is said under the table."""
+    from ..catalogue import MARK_COVERAGE_BELOW
+
+    out = []
+    for level, code, name in ctx.comparators(france=True)[1:]:
+        r = ctx.row(iid, level, code)
+        cov, note = r.get("coverage"), r.get("note")
+        if r.get("method") == "calculé" and not is_missing(cov) and cov < MARK_COVERAGE_BELOW \
+                and isinstance(note, str) and note:
+            out.append(f"{ctx.label(iid)} ({name}) : {note}")
+    return out
+
+
 def compare_table(ctx, ids: list[str], name: str, caption: str, note: str | None = None,
                   france: bool | None = None, source: str | None = None) -> B.Table:
     """A :class:`~cpts_diag.report.blocks.Table` of indicators × the territory and its comparators,
@@ -74,6 +92,7 @@ def compare_table(ctx, ids: list[str], name: str, caption: str, note: str | None
         n = ctx.row(iid).get("note")
         if isinstance(n, str) and n:
             notes.append(f"{ctx.label(iid)} ({ctx.kind}) : {n}")
+        notes += comparator_notes(ctx, iid)
     return B.Table(name, df, caption, source or ctx.caption(*ids), note=note, notes=notes,
                    compare=True, row_decimals=decs)
 
@@ -82,7 +101,9 @@ def level_table(ctx, ids: list[str], name: str, caption: str) -> B.Table:
     """Indicators (columns) for the territory, each EPCI part and the comparators (rows)."""
     rows = []
     levels = [("territory", ctx.territory.id, ctx.territory.name)]
-    levels += [("epci", c, f"{n} (partie {ctx.kind})") for c, n in ctx.levels("epci")]
+    epcis = ctx.levels("epci")
+    if len(epcis) <= MAX_EPCI_ROWS:  # beyond, the EPCI parts are in the commune annex's workbook
+        levels += [("epci", c, f"{n} (partie {ctx.kind})") for c, n in epcis]
     levels += [(lv, cd, n) for lv, cd, n in ctx.comparators() if lv != "territory"]
     for level, code, label in levels:
         r = {"Territoire": label}

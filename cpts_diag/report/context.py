@@ -19,7 +19,8 @@ from ..fmt import ND, fmt_number, fmt_percent, fmt_value, is_missing
 from .text import caption_of, esc
 
 APL_YEARS = (2022, 2023)
-NEAR_HOSPITALS_M = 5000.0  # establishments within this distance of the territory are mapped
+NEAR_HOSPITALS_M = 5000.0
+MAX_COMPARATOR_AREAS = 3  # a territory over more départements (régions) is compared with France only  # establishments within this distance of the territory are mapped
 #: Units printed without their unit text (counts).
 _COUNT_UNITS = ("hab.", "communes", "nombre")
 
@@ -48,16 +49,26 @@ class ReportContext:
         self.registry = ind.INDICATORS
         self._by_key = self.tidy.set_index(["indicator_id", "level", "code"])
         dep_pop = self.communes.groupby("dep")["population_2022"].sum()
-        self.main_dep = str(dep_pop.idxmax()) if len(dep_pop) and dep_pop.notna().any() else (
-            self.territory.departements[0] if self.territory.departements else None)
-        self.deps = self.levels("departement")
-        self.regions = self.levels("region")
+        self.all_deps = self.levels("departement")
+        self.all_regions = self.levels("region")
+        # comparators named in texts, tables and charts: the territory's départements and régions,
+        # unless it spans more than MAX_COMPARATOR_AREAS of them (then France only)
+        self.deps = self.all_deps if len(self.all_deps) <= MAX_COMPARATOR_AREAS else []
+        self.regions = self.all_regions if len(self.all_regions) <= MAX_COMPARATOR_AREAS else []
+        self.main_dep = None
+        if self.deps:
+            self.main_dep = str(dep_pop.idxmax()) if len(dep_pop) and dep_pop.notna().any() else self.deps[0][0]
 
     # -- identity ----------------------------------------------------------------------------------
     @property
     def name(self) -> str:
         """The territory's name, escaped for Markdown (it is user-supplied)."""
         return esc(self.territory.name)
+
+    @property
+    def has_dep(self) -> bool:
+        """The territory has a main département to compare with (it spans at most 3)."""
+        return self.main_dep is not None
 
     @property
     def main_dep_name(self) -> str:
@@ -161,6 +172,18 @@ class ReportContext:
         inside, context = self.polygons
         g = inside.merge(self.communes, on="code_commune", how="right")
         return gpd.GeoDataFrame(g, geometry="geometry", crs=inside.crs), context
+
+    @cached_property
+    def unmapped(self) -> list[str]:
+        """Names of the communes that have no polygon in the bundle (e.g. overseas communes)."""
+        g = self.geo
+        missing = g.geometry.isna() | g.geometry.is_empty
+        return [str(n) for n in g.loc[missing.to_numpy(), "nom"]]
+
+    @property
+    def mappable(self) -> bool:
+        """At least one commune of the territory can be drawn."""
+        return len(self.unmapped) < len(self.geo)
 
     def epcis(self) -> pd.DataFrame:
         """``epci_siren``, ``n_communes`` of every EPCI (COG 2025)."""

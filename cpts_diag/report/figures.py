@@ -13,10 +13,31 @@ def map_source(ctx, iid: str) -> str:
     return f"{ctx.caption(iid)} ; {GEO_CAPTION}"
 
 
+def no_map(ctx, title: str) -> B.Note:
+    """What replaces a map when none of the territory's communes can be drawn."""
+    return B.Note(f"Carte « {title} » non disponible : le jeu de données ne contient pas les contours "
+                  f"des communes de ce territoire (contours disponibles : France métropolitaine).",
+                  kind="warning")
+
+
+def unmapped_note(ctx) -> str | None:
+    """A map note naming the communes that could not be drawn (no polygon), if any."""
+    names = ctx.unmapped
+    if not names:
+        return None
+    shown = ", ".join(names[:8]) + (" …" if len(names) > 8 else "")
+    return f"Non dessinées, faute de contour : {len(names)} commune(s) ({shown})."
+
+
 def commune_map(ctx, iid: str, title: str, legend_title: str, name: str,
-                note: str | None = None) -> B.Figure:
-    """Choropleth of the commune column ``iid`` with the classes fixed for every territory."""
+                note: str | None = None) -> B.Figure | B.Note:
+    """Choropleth of the commune column ``iid`` with the classes fixed for every territory (a note
+    instead when the territory cannot be drawn)."""
     from .. import maps
+
+    if not ctx.mappable:
+        return no_map(ctx, title)
+    note = " ".join(n for n in (note, unmapped_note(ctx)) if n) or None
 
     classes = maps.classes_for(iid)
     source = map_source(ctx, iid)

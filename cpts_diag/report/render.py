@@ -5,9 +5,19 @@ it has an output folder (batch mode), writes ``figures/<name>.png`` with its sid
 ``figures/<name>.json``, ``tables/<name>.csv``; :meth:`Renderer.finish` writes ``tableaux.xlsx``
 (every table) and ``indicators.json`` (the catalogue with coverage). Without an output folder
 (JupyterLab, tests) nothing is written. Every file is written atomically.
+
+Output safety: a heading's text is plain text (escaped here); a Text or Note block is the
+package's Markdown, whose user strings the sections escape with :func:`~.text.esc` — any raw ``<``
+left in it is still written ``&lt;`` (:func:`~.text.no_raw_html`), so no block carries live HTML
+but :class:`~.blocks.Html` (built by the package). Tables are escaped cell by cell
+(:mod:`.tables`); CSV and workbook cells that a spreadsheet would read as a formula are written as
+text (:func:`cpts_diag.fmt.csv_fr`, :func:`.files.workbook_bytes`). Table and figure names become
+file names: they must be plain names (letters, digits, ``_``, ``-``, ``.``).
 """
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 from ..atomic import write_atomic
@@ -15,6 +25,16 @@ from ..fmt import csv_fr
 from . import blocks as B
 from .files import json_bytes, workbook_bytes
 from .tables import table_html
+from .text import esc, no_raw_html
+
+_FILE_STEM = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+
+
+def file_stem(name: str) -> str:
+    """``name`` if it is a plain file name (no folder, no hidden file), else ValueError."""
+    if not isinstance(name, str) or not _FILE_STEM.fullmatch(name) or ".." in name:
+        raise ValueError(f"invalid table/figure name {name!r}: letters, digits, '_', '-', '.' only")
+    return name
 
 
 class Renderer:
@@ -49,32 +69,38 @@ class Renderer:
         from IPython.display import HTML, Image, Markdown
 
         if isinstance(b, B.Heading):
-            anchor = f'<a id="{b.anchor}"></a>' if b.anchor else ""
-            return Markdown(f"{'#' * b.level} {anchor}{b.text}")
+            anchor = f'<a id="{html.escape(b.anchor, quote=True)}"></a>' if b.anchor else ""
+            return Markdown(f"{'#' * int(b.level)} {anchor}{esc(b.text)}")
         if isinstance(b, B.Text):
-            return Markdown(b.markdown)
+            return Markdown(no_raw_html(b.markdown))
         if isinstance(b, B.Note):
             mark = "Attention" if b.kind == "warning" else "À noter"
-            body = b.markdown.replace("\n", "\n> ")
+            body = no_raw_html(b.markdown).replace("\n", "\n> ")
             return Markdown(f"> **{mark}.** {body}")
         if isinstance(b, B.Table):
             self._save_table(b)
+            if not b.in_page:
+                return Markdown(f"*{esc(b.caption)} : {len(b.df)} lignes, trop longues pour cette page ; "
+                                f"le tableau complet est dans tableaux.xlsx (feuille {b.name}) et "
+                                f"tables/{b.name}.csv.*")
             return HTML(table_html(b))
         if isinstance(b, B.Figure):
             return Image(data=self._save_figure(b), format="png")
         if isinstance(b, B.Html):
-            return HTML(f'<div class="{b.css_class}">{b.html}</div>' if b.css_class else b.html)
+            cls = html.escape(b.css_class, quote=True)
+            return HTML(f'<div class="{cls}">{b.html}</div>' if b.css_class else b.html)
         raise TypeError(f"not a report block: {type(b).__name__}")
 
     def _save_table(self, b: B.Table) -> None:
         decimals = dict(b.decimals)
         self.tables[b.name] = {"df": b.df, "caption": b.caption, "source": b.source, "decimals": decimals}
         if self.out is not None:
-            write_atomic(self.out / "tables" / f"{b.name}.csv", csv_fr(b.df))
+            write_atomic(self.out / "tables" / f"{file_stem(b.name)}.csv", csv_fr(b.df))
 
     def _save_figure(self, b: B.Figure) -> bytes:
         from ..maps import figure_png
 
+        file_stem(b.name)
         png = figure_png(b.figure)
         record = {"name": b.name, "file": f"{b.name}.png", **b.record}
         self.figures[b.name] = record

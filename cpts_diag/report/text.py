@@ -1,9 +1,13 @@
-"""French text helpers of the report: lists, plurals, dates, Markdown escaping, short captions.
+"""French text helpers of the report: lists, plurals, dates, escaping, short captions.
 
-Pure functions, no data access. Every string that comes from a user (perimeter name, source,
-notes, scenario title) goes through :func:`esc` before it is put into Markdown: HTML special
-characters are escaped and Markdown syntax characters are backslash-escaped, so a name is always
-shown as text, never interpreted.
+Pure functions, no data access. Every string that comes from a user or a data file (perimeter
+name, source, notes, scenario title, commune / EPCI / establishment names) is escaped for where
+it goes:
+
+* Markdown / HTML: :func:`esc` — HTML special characters are escaped and Markdown syntax
+  characters are backslash-escaped, so a name is always shown as text, never interpreted; the
+  renderer also neutralises any raw ``<`` left in a Markdown block (:func:`no_raw_html`);
+* matplotlib text: :func:`mpl_safe` — ``$`` would start mathtext.
 """
 from __future__ import annotations
 
@@ -14,12 +18,19 @@ from ..fmt import fmt_number
 
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
           "octobre", "novembre", "décembre")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~$])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~$:])")  # ':' too: no autolink of a URL in a name
+
+
+_LINE_BREAKS = re.compile(r"[\r\n\v\f\u0085\u2028\u2029]+")
 
 
 def esc(text) -> str:
-    """A user-supplied string, safe inside Markdown and HTML (shown literally)."""
-    s = html.escape("" if text is None else str(text), quote=True)
+    """A user-supplied string, safe inside Markdown and HTML (shown literally, on one line: a line
+    break would let the rest of the string start a Markdown list, heading or code block).
+
+    ``&``, ``<`` and ``>`` become entities; quotes stay (harmless in Markdown text, and an entity
+    such as ``&#x27;`` would have its ``#`` backslash-escaped and show as « &#x27; »)."""
+    s = html.escape(_LINE_BREAKS.sub(" ", "" if text is None else str(text)), quote=False)
     return _MD_SPECIAL.sub(r"\\\1", s)
 
 
@@ -101,6 +112,18 @@ def join_captions(captions) -> str:
     return " ; ".join(dict.fromkeys(p for p in parts if p))
 
 
+_UNESCAPED_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
 def mpl_safe(text) -> str:
-    """A user string safe in matplotlib text (``$`` would start mathtext)."""
-    return str(text).replace("$", r"\$")
+    """A user string safe in matplotlib text: every ``$`` (which would start mathtext) escaped.
+
+    Idempotent (an already escaped ``\\$`` is left alone), so a label escaped by a section and
+    again by the map that draws it shows one ``$``."""
+    return _UNESCAPED_DOLLAR.sub(r"\\$", "" if text is None else str(text))
+
+
+def no_raw_html(markdown: str) -> str:
+    """Package Markdown with every raw ``<`` written ``&lt;``: a block never carries live HTML,
+    even if a label was inserted without :func:`esc` (the escaped text is unchanged)."""
+    return str(markdown).replace("<", "&lt;")

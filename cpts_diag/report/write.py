@@ -21,10 +21,12 @@ from ..errors import CptsDiagError
 
 
 def write_report(territory, out=None, *, pdf: bool = False, apl_year: int = 2023,
-                 timeout: float = 600, progress: bool = True) -> Path:
+                 timeout: float = 600, progress: bool = True, force: bool = False) -> Path:
     """Produce ``<out>/<id>/rapport.html`` (and every file of a batch report) for ``territory``;
-    returns the path of the HTML report. Raises :class:`CptsDiagError` if the report failed."""
+    returns the path of the HTML report. Raises :class:`CptsDiagError` if the report failed, or
+    before anything runs if ``apl_year`` is not a year. ``force``: as :func:`cpts_diag.batch.run_batch`."""
     from ..batch import default_out_dir, run_batch
+    from ..door_checks import check_int, check_parameters
     from ..territory import Territory, known_cpts
 
     if not isinstance(territory, Territory):
@@ -34,13 +36,14 @@ def write_report(territory, out=None, *, pdf: bool = False, apl_year: int = 2023
     if territory.id in known_cpts():
         raise CptsDiagError(f"L'identifiant « {territory.id} » est déjà celui d'une CPTS connue. "
                             "Correctif : donnez un autre id à Territory.from_codes(..., id=\"…\").")
+    params = check_parameters({"apl_year": check_int(apl_year, "apl_year", 2000, 2100, example=2023)})
     folder = Path(tempfile.mkdtemp(prefix="cpts-diag-perimetre-"))
     old = os.environ.get("CPTS_DIAG_PERIMETERS")
     try:
         (folder / f"{territory.id}.yaml").write_text(territory.to_yaml(), encoding="utf-8")
         os.environ["CPTS_DIAG_PERIMETERS"] = os.pathsep.join([str(folder), *([old] if old else [])])
         code = run_batch([territory.id], out=out, pdf=pdf, timeout=timeout, progress=progress,
-                         parameters={"apl_year": int(apl_year)})
+                         parameters=params, force=force)
     finally:
         if old is None:
             os.environ.pop("CPTS_DIAG_PERIMETERS", None)

@@ -133,7 +133,38 @@ def test_engine_distributes_all_supply_and_has_no_nan(model):
     assert total == pytest.approx(s.sum() - apl.attrs["unreached_supply"], rel=1e-9)
 
 
-def test_shipped_activity_is_the_calibration_on_the_tuning_departements(model, bpe_gps):
+def test_shipped_activity_is_the_raw_calibration_on_the_tuning_departements(snapshot_dir, bpe_gps):
+    """activity_per_gp = Σ pop_std × published APL 2023 ÷ Σ BPE GP addresses over the tuning
+    départements, recomputed with pandas from the raw files (apl_parameters.yaml read with
+    yaml.safe_load, cog/communes.csv, drees/apl_communes.csv, insee/bpe2024_sante.csv)."""
+    import yaml
+
+    text = (REPO / "cpts_diag" / "apl_parameters.yaml").read_text(encoding="utf-8")
+    gp = yaml.safe_load(text)["medecin_generaliste"]["model"]
+    tuning = gp["travel_time"]["tuning_departements"]
+    assert tuning == ["03", "07", "38", "43", "63", "69", "71"]
+    cog = pd.read_csv(snapshot_dir / "cog" / "communes.csv", dtype=str, usecols=["code_commune", "dep"])
+    codes = set(cog.loc[cog["dep"].isin(tuning), "code_commune"])
+    apl = pd.read_csv(snapshot_dir / "drees" / "apl_communes.csv", dtype={"code_commune_cog2025": str},
+                      usecols=["code_commune_cog2025", "annee", "profession", "apl", "pop_std"])
+    rows = apl[(apl["annee"] == 2023) & (apl["profession"] == "medecin_generaliste")
+               & apl["code_commune_cog2025"].isin(codes)]
+    assert rows["apl"].notna().all() and rows["pop_std"].notna().all()
+    # Σ over published rows (a merged commune's rows add up: its pop_std-weighted APL × its pop_std)
+    num = float((rows["apl"] * rows["pop_std"]).sum())
+    den = float(bpe_gps.reindex(sorted(codes)).fillna(0).sum())
+    assert den == 4879
+    assert num / den == pytest.approx(3988.77, abs=0.01)
+    assert round(num / den) == gp["supply"]["activity_per_gp"] == 3989.0
+
+
+def test_regression_lock_shipped_activity_is_the_calibration_on_the_tuning_departements(model, bpe_gps):
+    """Regression lock: the shipped ``activity_per_gp`` equals, once rounded, what
+    ``calibrate_activity_per_gp`` returns on the default model's demand over the tuning
+    départements. It fails when the demand, the published APL or the calibration change without
+    the parameter being recalibrated. Independent checks: the hand computations of
+    tests/unit/test_apl_validation.py and the raw-file recomputation in
+    ``test_shipped_activity_is_the_raw_calibration_on_the_tuning_departements``."""
     from cpts_diag.apl_params import load_parameters
     from cpts_diag.apl_validation import calibrate_activity_per_gp, published_apl
 
@@ -218,10 +249,18 @@ def test_scenario_rejects_impossible_removal(snapshot_dir):
     from cpts_diag.errors import APLInputError
     from cpts_diag.scenario import scenario
 
-    with pytest.raises(APLInputError, match="cannot remove"):
+    with pytest.raises(APLInputError, match=r"la commune 42184 compte \d+ médecin\(s\) dans l'offre "
+                                            r"\(INSEE BPE 2024.*impossible d'en retirer 50"):
         scenario("roannais-2024", remove_gps={"42184": 50})
-    with pytest.raises(APLInputError, match="unknown in COG 2025"):
+    with pytest.raises(APLInputError, match=r"add_gps / --add : 1 code\(s\) commune inconnu\(s\) "
+                                            r"du COG 2025.*99999"):
         scenario("roannais-2024", add_gps={"99999": 1})
+    # Paris is a commune of the engine's universe but not of the Roannais: refused, not ignored
+    with pytest.raises(APLInputError, match=r"remove_gps / --remove : commune\(s\) 75056 hors du "
+                                            r"périmètre de CPTS du Roannais \(roannais-2024, 159 communes\)"):
+        scenario("roannais-2024", remove_gps={"75056": 1})
+    with pytest.raises(APLInputError, match=r"retire_age / --retire-age = 65 .*option --supply"):
+        scenario("roannais-2024", retire_age=65)
 
 
 def test_scenario_with_user_supply_and_retirement_age(snapshot_dir, tmp_path):
@@ -259,14 +298,14 @@ def test_cli_scenario_errors_name_the_fix(snapshot_dir, tmp_path, capsys):
     from cpts_diag.cli import main
 
     assert main(["scenario", "roannais-2024", "--remove", "42332"]) == 2
-    assert "CODE:NUMBER" in capsys.readouterr().err
+    assert "CODE:NOMBRE" in capsys.readouterr().err
     bad = tmp_path / "bad.yaml"
     bad.write_text("remove_gps: {42187: 3\n", encoding="utf-8")
     assert main(["scenario", "roannais-2024", "--spec", str(bad)]) == 2
-    assert "malformed YAML" in capsys.readouterr().err
+    assert "YAML mal formé" in capsys.readouterr().err
     assert main(["scenario", "inconnue", "--remove", "42187:1"]) == 2
     assert main(["report", "roannais-2024", "--scenario", str(tmp_path / "absent.yaml")]) == 2
-    assert "scenario file not found" in capsys.readouterr().err
+    assert "Fichier de scénario introuvable" in capsys.readouterr().err
 
 
 def test_report_section_is_off_by_default_and_on_with_a_scenario(snapshot_dir):

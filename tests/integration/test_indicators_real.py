@@ -186,10 +186,18 @@ def test_age_structure(ondaine):
     assert "france" not in set(a["level"])
 
 
-def test_hospitals(ondaine, tidy):
+# FINESS rows of the 25 communes of ondaine-forez in finess/etablissements_sante.csv: all six provide care
+ONDAINE_FINESS = {"420000234", "420000242", "420000275", "420002669", "420787186", "420789307"}
+
+
+def test_hospitals(snap, ondaine, tidy):
+    raw = [r for r in _read(snap["dir"] / "finess" / "etablissements_sante.csv")
+           if r["code_commune"] in set(ondaine.communes)]
+    assert {r["finess"] for r in raw} == ONDAINE_FINESS
     h = I.hospitals(ondaine)
-    assert set(h["code_commune"]) <= set(ondaine.communes)
-    assert len(h) == _val(tidy, "n_hospitals_finess2020")
+    assert set(h["finess"]) == ONDAINE_FINESS
+    assert _val(tidy, "n_hospitals_finess2020") == len(h) == 6
+    assert I.hospitals_excluded(ondaine).empty
     assert {"finess", "nom", "type", "statut", "commune"} <= set(h.columns)
     assert "42095" in set(h["code_commune"])  # CH de Firminy
 
@@ -212,6 +220,7 @@ def test_catalogue_json_and_cli(ondaine, capsys):
 
 
 def test_every_known_cpts_computes():
+    assert len(known_cpts()) >= 5  # the five perimeters of data/cpts/
     for cid in known_cpts():
         t = I.compute_all(cid)
         assert _val(t, "population_2022") > 0

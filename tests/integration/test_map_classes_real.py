@@ -90,8 +90,11 @@ def test_centres_match_the_library_france_values(entries):
     from cpts_diag import indicators as ind
 
     t = ind.national_data().tidy
+    checked = 0
     for iid, spec in entries.items():
         if spec.get("centre_level") != "france_metro":
             continue
         v = t[(t["indicator_id"] == iid) & (t["level"] == "france_metro")]["value"].iloc[0]
         assert spec["centre"] == pytest.approx(v, abs=0.005 + 1e-9), iid
+        checked += 1
+    assert checked == 8  # 4 professions × 2 vintages, as in test_diverging_centres_are_the_france_values

@@ -104,16 +104,23 @@ def test_step_weights_vectorised():
     assert_allclose(_w(t), [1, 1, 2 / 3, 2 / 3, 1 / 3, 1 / 3, 0], rtol=0, atol=1e-15)
 
 
-@pytest.mark.parametrize("bad", [[-0.5], [5.0, -1.0], [np.nan], [3.0, np.nan]])
-def test_step_weights_reject_negative_or_missing(bad):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("bad, message", [([-0.5], "1 travel time.s. are negative"),
+                                          ([5.0, -1.0], "1 travel time.s. are negative"),
+                                          ([np.nan], "1 travel time.s. are missing"),
+                                          ([3.0, np.nan], "1 travel time.s. are missing")])
+def test_step_weights_reject_negative_or_missing(bad, message):
+    with pytest.raises(ValueError, match=message):
         _w(bad)
 
 
-@pytest.mark.parametrize("upper, weights", [((10, 10, 20), WEIGHTS), ((20, 15, 10), WEIGHTS),
-                                            ((10, 15), WEIGHTS), ((), ())])
-def test_step_weights_reject_bad_parameters(upper, weights):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("upper, weights, message", [
+    ((10, 10, 20), WEIGHTS, "must increase strictly"),
+    ((20, 15, 10), WEIGHTS, "must increase strictly"),
+    ((10, 15), WEIGHTS, "non-empty lists of the same length"),
+    ((), (), "non-empty lists of the same length"),
+])
+def test_step_weights_reject_bad_parameters(upper, weights, message):
+    with pytest.raises(ValueError, match=message):
         step_weights([5.0], upper, weights)
 
 
@@ -136,7 +143,7 @@ def test_cap_activity_keeps_missing_and_rejects_negative():
     out = cap_activity([np.nan, 4000.0, 7000.0], ZERO_UP_TO, FLOOR, CAP)
     assert np.isnan(out[0])
     assert out[1:].tolist() == [4000.0, 6000.0]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="activity must be >= 0"):
         cap_activity([100.0, -1.0], ZERO_UP_TO, FLOOR, CAP)
 
 
@@ -153,7 +160,7 @@ def test_band_weights_by_hand():
 
 @pytest.mark.parametrize("band", [(0, 12), (3, 15), (80, 97), (15, 15)])
 def test_band_weights_reject_bands_off_the_5_year_bounds(band):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="does not fall on the 5-year bands"):
         band_weights(AGE_LOWER, AGE_W_2023, [band])
 
 
@@ -163,7 +170,7 @@ def test_standardise_population_by_hand():
     # 100 × 0.5 + 50 × 2 = 150 ; 0 × 0.5 + 10 × 2 = 20 ; unknown band → unknown row
     assert out[:2].tolist() == [150.0, 20.0]
     assert np.isnan(out[2])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"counts must be n × 2, got shape \(1, 3\)"):
         standardise_population([[1.0, 2.0, 3.0]], [0.5, 2.0])
 
 
@@ -291,21 +298,21 @@ def test_weight_matrix_rejects_out_of_range_indices(origin, dest):
 
 
 def test_weight_matrix_rejects_length_mismatch():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must have the same length"):
         weight_matrix([0, 1], [0], [1.0, 1.0], 2, 2)
 
 
-@pytest.mark.parametrize("demand, supply", [
-    ([np.nan, 1.0], [1.0]),
-    ([-1.0, 1.0], [1.0]),
-    ([np.inf, 1.0], [1.0]),
-    ([1.0, 1.0], [np.nan]),
-    ([1.0, 1.0], [-5.0]),
-    ([1.0, 1.0], [np.inf]),
+@pytest.mark.parametrize("demand, supply, message", [
+    ([np.nan, 1.0], [1.0], "1 demand value.s. are missing or infinite"),
+    ([-1.0, 1.0], [1.0], "1 demand value.s. are negative"),
+    ([np.inf, 1.0], [1.0], "1 demand value.s. are missing or infinite"),
+    ([1.0, 1.0], [np.nan], "1 supply value.s. are missing or infinite"),
+    ([1.0, 1.0], [-5.0], "1 supply value.s. are negative"),
+    ([1.0, 1.0], [np.inf], "1 supply value.s. are missing or infinite"),
 ])
-def test_e2sfca_rejects_missing_or_negative_values(demand, supply):
+def test_e2sfca_rejects_missing_or_negative_values(demand, supply, message):
     W = _matrix([(0, 0, 5.0), (1, 0, 12.0)], 2, 1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=message):
         e2sfca(W, demand, supply)
 
 
@@ -319,6 +326,6 @@ def test_e2sfca_rejects_missing_or_negative_values(demand, supply):
 ])
 def test_e2sfca_rejects_wrong_shapes(demand, supply):
     W = _matrix([(0, 0, 5.0), (1, 0, 12.0)], 2, 1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="demand must have 2 values and supply 1"):
         e2sfca(W, demand, supply)
 

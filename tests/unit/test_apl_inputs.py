@@ -2,8 +2,8 @@
 
 Inputs are tiny hand-made tables (``tests/fixtures/apl/*_small.csv``, described in the README
 there) on a small universe of real COG 2025 codes, so the happy paths need no open data. Expected
-values are computed by hand next to each assertion. Tests that recode a former commune code or
-look up an unknown one need the real passage table and are marked ``integration``.
+values are computed by hand next to each assertion. Lookups of former or unknown commune codes use
+a synthetic passage table here; on the real one they are in tests/integration/test_apl_inputs_real.py.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from cpts_diag.apl_inputs import (APLModel, SupplyTable, TravelTimes, read_suppl
                                   read_travel_times)
 from cpts_diag.apl_params import load_parameters
 from cpts_diag.errors import APLInputError
+from tests.helpers import od_pairs as _pairs, write_text as _write
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "apl"
 OD = FIX / "od_small.csv"
@@ -31,18 +32,6 @@ UNIVERSE = np.array(["01053", "42095", "42184", "42187", "42218"])
 @pytest.fixture(scope="module")
 def params():
     return load_parameters(2023)
-
-
-def _pairs(tt: TravelTimes) -> dict[tuple[str, str], float]:
-    f = tt.to_frame()
-    assert not f.duplicated(["origin", "destination"]).any()
-    return {(str(o), str(d)): float(m) for o, d, m in f.itertuples(index=False)}
-
-
-def _write(tmp_path: Path, text: str, name: str = "od.csv") -> Path:
-    p = tmp_path / name
-    p.write_text(text, encoding="utf-8")
-    return p
 
 
 # --- read_travel_times --------------------------------------------------------------------------
@@ -103,7 +92,7 @@ def test_read_travel_times_from_a_frame_with_integer_codes():
 
 def test_read_travel_times_duplicate_pair_keeps_the_shortest(tmp_path):
     p = _write(tmp_path, "origin,destination,minutes\n42187,42184,9\n42187,42184,7\n")
-    with pytest.warns(UserWarning, match="duplicate"):
+    with pytest.warns(UserWarning, match="od.csv : 1 paire\\(s\\) en double"):
         pairs = _pairs(read_travel_times(p, UNIVERSE))
     assert pairs[("42187", "42184")] == 7.0
 
@@ -114,10 +103,17 @@ def test_read_travel_times_header_case_and_spaces(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("origin,destination,duree\n42187,42184,6\n", r"missing column.*minutes"),
-    ("origin,destination,minutes\n42187,42184,6\n42184,42187,-3\n", "1 negative travel time"),
-    ("origin,destination,minutes\n42187,42184,\n42184,42187,6\n", "1 empty travel time"),
-    ("origin,destination,minutes\n42187,42184,6\n42184,42187,six\n", r"non-numeric.*'six'.*line 3"),
+    ("origin,destination,duree\n42187,42184,6\n", r"od\.csv : colonne\(s\) absente\(s\) : minutes"),
+    ("origin,destination,minutes\n42187,42184,6\n42184,42187,-3\n",
+     r"colonne « minutes », 1 temps de trajet négatif\(s\), p\. ex\. « -3 » \(ligne 3\)"),
+    ("origin,destination,minutes\n42187,42184,\n42184,42187,6\n",
+     r"colonne « minutes », 1 temps de trajet vide\(s\).*\(ligne 2\)"),
+    ("origin,destination,minutes\n42187,42184,6\n42184,42187,six\n",
+     r"colonne « minutes », 1 valeur\(s\) non numérique\(s\).*« six » \(ligne 3\)"),
+    ("origin,destination,minutes\n42187,42184,6\n\n42184,42187,inf\n",
+     r"colonne « minutes », 1 valeur\(s\) non numérique\(s\) ou infinie\(s\).*« inf » \(ligne 4\)"),
+    ("origin,destination,minutes\n42187,42184,6\n,42187,6\n",
+     r"colonne « origin » : code commune vide \(ligne 3\)"),
 ])
 def test_read_travel_times_bad_values(tmp_path, text, message):
     p = _write(tmp_path, text)
@@ -133,12 +129,12 @@ def test_read_travel_times_empty_file(tmp_path):
 
 def test_read_travel_times_header_only(tmp_path):
     p = _write(tmp_path, "origin,destination,minutes\n")
-    with pytest.raises(APLInputError, match="no rows"):
+    with pytest.raises(APLInputError, match="od.csv : aucune ligne de données"):
         read_travel_times(p, UNIVERSE)
 
 
 def test_read_travel_times_file_not_found(tmp_path):
-    with pytest.raises(APLInputError, match="not found"):
+    with pytest.raises(APLInputError, match="absent.csv : fichier introuvable"):
         read_travel_times(tmp_path / "absent.csv", UNIVERSE)
 
 
@@ -154,8 +150,9 @@ def tiny_passage(monkeypatch):
 
 
 def test_read_travel_times_unknown_code_with_a_synthetic_passage(tmp_path, tiny_passage):
-    p = _write(tmp_path, "origin,destination,minutes\n42187,99999,6\n")
-    with pytest.raises(APLInputError, match=r"unknown.*99999"):
+    p = _write(tmp_path, "origin,destination,minutes\n42187,42184,6\n42187,99999,6\n")
+    with pytest.raises(APLInputError, match=r"colonne « destination » : 1 code\(s\) commune "
+                       r"inconnu\(s\) du COG 2025.*99999 \(ligne 3\).*Correctif"):
         read_travel_times(p, UNIVERSE)
 
 
@@ -164,27 +161,6 @@ def test_read_travel_times_recodes_with_a_synthetic_passage(tmp_path, tiny_passa
     with pytest.warns(UserWarning, match="42057"):
         pairs = _pairs(read_travel_times(p, UNIVERSE))
     assert pairs[("42218", "42095")] == 13.0
-
-
-@pytest.mark.integration
-def test_read_travel_times_unknown_code(tmp_path, snapshot_dir):
-    p = _write(tmp_path, "origin,destination,minutes\n42187,42184,6\n42187,99999,6\n")
-    with pytest.raises(APLInputError, match=r"unknown.*99999"):
-        read_travel_times(p, UNIVERSE)
-
-
-@pytest.mark.integration
-def test_read_travel_times_recodes_former_codes(tmp_path, snapshot_dir):
-    # 42057 merged into Firminy (42095) in 1959; 42190 associated with Saint-Étienne (42218) in 1973.
-    # After recoding, 42218→42057 (13 min) and 42218→42095 (15 min) are the same pair: 13 kept.
-    p = _write(tmp_path, "origin,destination,minutes\n42218,42057,13\n42218,42095,15\n"
-                         "42190,42218,4\n")
-    with pytest.warns(UserWarning) as rec:
-        pairs = _pairs(read_travel_times(p, UNIVERSE))
-    messages = " ".join(str(w.message) for w in rec)
-    assert "recoded" in messages and "42057" in messages and "42190" in messages
-    assert pairs[("42218", "42095")] == 13.0
-    assert pairs[("42218", "42218")] == 4.0  # 42190→42218 became the self pair of 42218
 
 
 # --- read_supply --------------------------------------------------------------------------------
@@ -242,7 +218,7 @@ def test_without_age_requires_every_age(params):
     df = pd.DataFrame({"code_commune": ["42187", "42218"], "medecins": [1, 2],
                        "activite": [4000, 5000], "age": [55, np.nan]})
     s = read_supply(df, params, UNIVERSE)
-    with pytest.raises(APLInputError, match="no age"):
+    with pytest.raises(APLInputError, match=r"colonne « age », 1 ligne\(s\) sans âge.*commune 42218"):
         s.without_age(60)
 
 
@@ -257,12 +233,22 @@ def test_read_supply_only_counts(params):
 
 
 @pytest.mark.parametrize("text, match", [
-    ("commune,medecins\n42187,1\n", "code_commune"),
-    ("code_commune,age\n42187,50\n", "medecins"),
-    ("code_commune\n42187\n", "medecins"),  # one column: no count and no activity
-    ("code_commune,medecins\n", "no rows"),
-    ("code_commune,medecins\n42187,-1\n", "negative"),
-    ("code_commune,medecins,activite\n42187,1,beaucoup\n", "non-numeric"),
+    ("commune,medecins\n42187,1\n", r"colonne « code_commune » obligatoire, absente \(colonnes "
+                                    r"trouvées : commune, medecins\)"),
+    ("code_commune,age\n42187,50\n", "ni colonne « medecins »"),
+    ("code_commune\n42187\n", "ni colonne « medecins »"),  # one column: no count and no activity
+    ("code_commune,medecins\n", "supply.csv : aucune ligne de données"),
+    ("code_commune,medecins\n42184,1\n42187,-1\n",
+     r"colonne « medecins », 1 nombre\(s\) de médecins négatif\(s\), p\. ex\. « -1 » \(ligne 3\)"),
+    ("code_commune,medecins,activite\n42187,1,beaucoup\n",
+     r"colonne « activite », 1 valeur\(s\) non numérique\(s\).*« beaucoup » \(ligne 2\)"),
+    ("code_commune,medecins\n42187,inf\n", r"colonne « medecins ».*infinie.*« inf » \(ligne 2\)"),
+    ("code_commune,medecins\n42187,nan\n", r"colonne « medecins ».*« nan » \(ligne 2\)"),
+    ("code_commune,medecins,activite\n42187,1,-5\n", r"colonne « activite », 1 activité\(s\) négative"),
+    ("code_commune,medecins,age\n42187,1,50\n42187,1,-4\n",
+     r"colonne « age », 1 âge\(s\) hors de 0 à 120 ans.*« -4 » \(ligne 3\)"),
+    ("code_commune,medecins,age\n42187,1,130\n", r"colonne « age ».*« 130 » \(ligne 2\)"),
+    ("code_commune,medecins\n42187,1\n,1\n", r"colonne « code_commune » : code commune vide \(ligne 3\)"),
 ])
 def test_read_supply_errors(tmp_path, params, text, match):
     p = _write(tmp_path, text, "supply.csv")
@@ -357,7 +343,7 @@ def test_apl_model_supply_outside_universe(params):
                          "activite": [4000.0, 4000.0], "age": [np.nan, np.nan]})
     with pytest.raises(APLInputError, match="42001"):
         model.compute(SupplyTable(rows, "test"))
-    with pytest.raises(APLInputError, match="outside"):
+    with pytest.raises(APLInputError, match=r"hors de la table des temps de trajet : 01053"):
         model.compute(pd.Series({"42187": 4000.0, "01053": 4000.0}))
 
 
@@ -396,3 +382,21 @@ def test_apl_model_from_the_csv_readers(params):
     # conservation: Σ pop_std × APL = all the supply (every supply commune is reached)
     total = 3601 + 9200 + a + 7200 + 27000
     assert float(demand["pop_std"].to_numpy() @ apl.to_numpy()) == pytest.approx(total, rel=1e-12)
+
+
+def test_without_age_on_a_table_without_ages_says_the_open_data_have_none(params):
+    df = pd.DataFrame({"code_commune": ["42187"], "medecins": [2]})
+    s = read_supply(df, params, UNIVERSE)
+    with pytest.raises(APLInputError, match=r"pas de colonne « age ».*--retire-age.*les données "
+                                            r"ouvertes ne donnent pas l'âge.*option --supply"):
+        s.without_age(60)
+
+
+def test_read_supply_lines_skip_blank_lines(tmp_path, params):
+    # the line named is the line of the file, blank lines included
+    p = _write(tmp_path, "code_commune,medecins\n42187,1\n\n42184,-2\n", "supply.csv")
+    with pytest.raises(APLInputError, match=r"supply\.csv : colonne « medecins ».*« -2 » \(ligne 4\)"):
+        read_supply(p, params, UNIVERSE)
+    s = read_supply(_write(tmp_path, "code_commune,medecins\n42187,1\n\n42184,2\n", "ok.csv"),
+                    params, UNIVERSE)
+    assert s.rows["medecins"].tolist() == [1.0, 2.0]

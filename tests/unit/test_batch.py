@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,9 +19,11 @@ from cpts_diag import batch
 from cpts_diag.errors import CptsDiagError, TerritoryError
 from cpts_diag.fmt import NNBSP
 
+REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "notebooks"
 FIXTURE_NB = FIXTURES / "fixture.ipynb"
 RAISES_NB = FIXTURES / "raises.ipynb"
+SLEEPS_NB = FIXTURES / "sleeps.ipynb"  # sleeps 120 s: interrupted by the tests
 
 
 def _no_build_dirs(out: Path) -> bool:
@@ -46,11 +52,19 @@ def test_missing_notebook_names_the_fix(tmp_path, monkeypatch):
         batch.run_batch(["ondaine-forez"], out=tmp_path / "out")
 
 
-def test_all_expands_to_known_ids():
-    from cpts_diag.territory import known_cpts
-
-    assert batch.resolve_ids([], all_=True) == known_cpts()
+def test_all_expands_to_every_perimeter_file(tmp_path, monkeypatch):
+    # the ids are the file names of data/cpts/*.yaml plus those of a user folder (listed here with
+    # glob, not through the library); a duplicate request is run once
+    extra = tmp_path / "perimetres"
+    extra.mkdir()
+    (extra / "zz-ma-cpts.yaml").write_text("id: zz-ma-cpts\n", encoding="utf-8")
+    monkeypatch.setenv("CPTS_DIAG_PERIMETERS", str(extra))
+    shipped = sorted(p.stem for p in (REPO / "data" / "cpts").glob("*.yaml"))
+    assert {"grand-saint-etienne", "ondaine-forez", "roannais-2019", "roannais-2024",
+            "vallee-du-gier"} <= set(shipped)
+    assert batch.resolve_ids([], all_=True) == shipped + ["zz-ma-cpts"]
     assert batch.resolve_ids(["vallee-du-gier"], all_=True).count("vallee-du-gier") == 1
+    assert batch.resolve_ids(["zz-ma-cpts", "ondaine-forez"]) == ["zz-ma-cpts", "ondaine-forez"]
 
 
 def test_cli_unknown_cpts_exit_code(capsys):
@@ -61,24 +75,104 @@ def test_cli_unknown_cpts_exit_code(capsys):
     assert "nulle-part" in err and "ondaine-forez" in err
 
 
-def test_default_out_dir_is_repo_outputs():
-    from cpts_diag.config import REPO_DIR
+@pytest.mark.parametrize("params,key", [({"cpts_id": "vallee-du-gier"}, "cpts_id"),
+                                        ({"output_dir": "../ailleurs"}, "output_dir"),
+                                        ({"seuil": {1.5}}, "seuil")])
+def test_reserved_or_non_json_parameters_are_refused_before_running(tmp_path, params, key):
+    out = tmp_path / "out"
+    with pytest.raises(CptsDiagError, match=rf"parameters\['{key}'\].*Correctif"):
+        batch.run_batch(["ondaine-forez"], out=out, notebook=FIXTURE_NB, parameters=params,
+                        progress=False)
+    assert not out.exists()
 
-    assert batch.default_out_dir() == REPO_DIR / "outputs"
+
+@pytest.mark.parametrize("kwargs,match", [({"jobs": 0}, "jobs=0 "), ({"jobs": 99}, "jobs=99 "),
+                                          ({"jobs": 2.5}, "jobs=2.5 "), ({"timeout": 0}, "timeout=0 "),
+                                          ({"timeout": -3.5}, "timeout=-3.5 ")])
+def test_bad_jobs_or_timeout_are_refused_before_running(tmp_path, kwargs, match):
+    out = tmp_path / "out"
+    with pytest.raises(CptsDiagError, match=match):
+        batch.run_batch(["ondaine-forez"], out=out, notebook=FIXTURE_NB, progress=False, **kwargs)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("argv,match", [
+    (["--jobs", "0"], "--jobs '0' : un nombre entier entre 1 et 32"),
+    (["--jobs", "deux"], "--jobs 'deux'"),
+    (["--timeout", "0"], "--timeout '0' : un nombre de secondes supérieur à 0"),
+    (["--timeout", "dix"], "--timeout 'dix'"),
+    (["--out", ""], "--out est vide"),
+    (["--out", "{file}"], "--out {file} est un fichier"),
+    (["--out", "{file}/sous"], "--out {file}/sous : impossible d'y créer un fichier"),
+])
+def test_cli_report_door_checks(tmp_path, monkeypatch, capsys, argv, match):
+    from cpts_diag.cli import main
+
+    monkeypatch.setenv(batch.NOTEBOOK_ENV, str(FIXTURE_NB))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fichier").write_text("x", encoding="utf-8")
+    file = str(tmp_path / "fichier")
+    argv = [a.replace("{file}", file) for a in argv]
+    assert main(["report", "ondaine-forez", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("cpts-diag: erreur : ") and match.replace("{file}", file) in err
+    assert "Correctif" in err and "Traceback" not in err and len(err.splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fichier"]
+
+
+def test_cli_scenario_top_is_checked(capsys):
+    from cpts_diag.cli import main
+
+    assert main(["scenario", "ondaine-forez", "--top", "-1"]) == 2
+    assert "--top '-1' : un nombre entier supérieur ou égal à 0" in capsys.readouterr().err
+
+
+def test_cli_report_force_flag():
+    from cpts_diag.cli import build_parser
+
+    assert build_parser().parse_args(["report", "--all", "--force"]).force
+    assert not build_parser().parse_args(["report", "--all"]).force
+
+
+def test_default_out_dir_is_repo_outputs():
+    assert batch.default_out_dir() == REPO / "outputs"
 
 
 # --- atomic placement and index --------------------------------------------------------------------
 
-def test_swap_into_place_replaces_whole_folder(tmp_path):
-    final = tmp_path / "x"
-    final.mkdir()
-    (final / "old.txt").write_text("ancien")
-    build = tmp_path / ".build-x"
-    build.mkdir()
-    (build / "new.txt").write_text("nouveau")
-    batch._swap_into_place(build, final)
-    assert sorted(p.name for p in final.iterdir()) == ["new.txt"]
-    assert not build.exists() and _no_build_dirs(tmp_path)
+def test_a_user_file_in_the_report_folder_fails_the_run_before_it_starts(tmp_path, capsys):
+    out = tmp_path / "out"
+    prev = out / "ondaine-forez"
+    prev.mkdir(parents=True)
+    (prev / "rapport.html").write_text("rapport précédent", encoding="utf-8")
+    (prev / "mes-notes.txt").write_text("à garder", encoding="utf-8")
+    assert batch.run_batch(["ondaine-forez"], out=out, notebook=FIXTURE_NB, progress=False) == 1
+    err = capsys.readouterr().err
+    assert "ÉCHEC  ondaine-forez" in err and "mes-notes.txt" in err and "--force" in err
+    assert sorted(p.name for p in prev.iterdir()) == ["mes-notes.txt", "rapport.html"]
+    assert (prev / "mes-notes.txt").read_text(encoding="utf-8") == "à garder"
+    assert _no_build_dirs(out)
+
+
+def test_a_report_in_production_elsewhere_fails_at_once_and_its_build_is_kept(tmp_path, capsys):
+    from cpts_diag import outputs
+
+    out = tmp_path / "out"
+    out.mkdir()
+    live = out / ".build-ondaine-forez-0123abcd"  # another batch's build, old but alive
+    live.mkdir()
+    os.utime(live, (1, 1))
+    fd = outputs.take_lock(out, "ondaine-forez")  # that batch holds the lock
+    try:
+        code = batch.run_batch(["ondaine-forez"], out=out, notebook=FIXTURE_NB, timeout=0.01,
+                               progress=False)
+    finally:
+        outputs.release_lock(fd)
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "rapport ondaine-forez déjà en cours de production par un autre processus" in err
+    assert "attendez sa fin" in err
+    assert live.is_dir()  # never removed by age
 
 
 def _fake_report(out: Path, cid: str, name: str, values: dict):
@@ -106,7 +200,7 @@ def test_index_lists_reports_with_french_numbers(tmp_path):
     assert "n.d." in page  # missing APL shown as such, never 0
     assert "CPTS B &amp; co" in page
     assert 'lang="fr"' in page and "<script" not in page
-    assert _no_build_dirs(tmp_path) or (tmp_path / ".build-cpts-c-123").exists()
+    assert (tmp_path / ".build-cpts-c-123").is_dir()  # the index leaves a build in progress alone
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".index.html.tmp")]
 
 
@@ -229,19 +323,104 @@ def test_notebook_without_indicators_json_fails_clearly(tmp_path, capsys):
     assert batch.run_batch(["ondaine-forez"], out=out, notebook=path, progress=False) == 1
     assert "indicators.json" in capsys.readouterr().err
     assert not (out / "ondaine-forez").exists() and _no_build_dirs(out)
-    assert os.listdir(out) == ["index.html"]
+    assert sorted(os.listdir(out)) == [".lock-index", ".lock-ondaine-forez", "index.html"]
 
 
-def test_stale_build_folders_of_a_killed_batch_are_removed(tmp_path):
-    old = tmp_path / ".build-ondaine-forez-dead0001"
-    fresh = tmp_path / ".build-vallee-du-gier-live0002"
-    report = tmp_path / "ondaine-forez"
-    for d in (old, fresh, report):
+@pytest.mark.slow
+def test_stale_build_is_removed_under_the_lock_and_a_busy_cpts_does_not_stop_the_others(tmp_path):
+    from cpts_diag import outputs
+
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = out / ".build-ondaine-forez-dead0001"  # fresh, but nobody holds its lock: stale
+    live = out / ".build-vallee-du-gier-0123abcd"  # its lock is held: alive
+    for d in (stale, live):
         d.mkdir()
-    os.utime(old, (1, 1))  # left by a batch killed long ago
-    removed = batch._remove_stale_builds(tmp_path, older_than=1200)
-    assert removed == [old]
-    assert not old.exists() and fresh.exists() and report.exists()
+    fd = outputs.take_lock(out, "vallee-du-gier")
+    try:
+        code = batch.run_batch(["ondaine-forez", "vallee-du-gier"], out=out, notebook=FIXTURE_NB,
+                               progress=False)
+    finally:
+        outputs.release_lock(fd)
+    assert code == 1
+    assert not stale.exists() and live.is_dir()
+    assert (out / "ondaine-forez" / "rapport.html").is_file()
+    assert (out / "ondaine-forez" / outputs.MANIFEST_NAME).is_file()
+    assert not (out / "vallee-du-gier").exists()
+
+
+@pytest.mark.slow
+def test_force_keeps_the_user_files_beside_the_new_report(tmp_path, capsys):
+    from cpts_diag.cli import main
+
+    out = tmp_path / "out"
+    prev = out / "ondaine-forez"
+    prev.mkdir(parents=True)
+    (prev / "rapport.html").write_text("rapport précédent", encoding="utf-8")
+    (prev / "mes-notes.txt").write_text("à garder", encoding="utf-8")
+    (prev / "indicators.json").write_text("{}", encoding="utf-8")
+    (out / "index.html").write_text("<p>mon sommaire</p>", encoding="utf-8")
+    os.environ[batch.NOTEBOOK_ENV] = str(FIXTURE_NB)
+    try:
+        assert main(["report", "ondaine-forez", "--out", str(out), "--force"]) == 0
+    finally:
+        del os.environ[batch.NOTEBOOK_ENV]
+    assert "mes-notes.txt" in capsys.readouterr().out
+    assert (prev / "mes-notes.txt").read_text(encoding="utf-8") == "à garder"
+    assert "Rapport factice de ondaine-forez" in (prev / "rapport.html").read_text(encoding="utf-8")
+    assert (out / "index.html.avant-cpts-diag").read_text(encoding="utf-8") == "<p>mon sommaire</p>"
+    assert "ondaine-forez/rapport.html" in (out / "index.html").read_text(encoding="utf-8")
+    assert _no_build_dirs(out)
+
+
+def _descendants(pid: int):
+    import psutil
+
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig,code,name", [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGINT, 130, "SIGINT")])
+def test_signal_stops_workers_and_kernels_and_keeps_the_previous_report(tmp_path, sig, code, name):
+    import psutil
+
+    out = tmp_path / "out"
+    prev = out / "ondaine-forez"
+    prev.mkdir(parents=True)
+    (prev / "rapport.html").write_text("rapport précédent", encoding="utf-8")
+    env = {**os.environ, batch.NOTEBOOK_ENV: str(SLEEPS_NB)}
+    proc = subprocess.Popen([sys.executable, "-m", "cpts_diag.cli", "report", "ondaine-forez",
+                             "vallee-du-gier", "--jobs", "2", "--out", str(out)], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:  # both builds exist and their kernels run
+            kernels = [p for p in _descendants(proc.pid) if "ipykernel_launcher" in " ".join(p.cmdline())]
+            if len(kernels) == 2 and len(list(out.glob(".build-*"))) == 2:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("les noyaux ne démarrent pas")
+        time.sleep(1)
+        children = _descendants(proc.pid)
+        proc.send_signal(sig)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == code
+    assert "Traceback" not in stderr and stdout == ""
+    assert stderr.splitlines() == [f"cpts-diag: interrompu ({name}) : 0 rapport(s) terminé(s), "
+                                   "en cours abandonnés, rapports précédents conservés"]
+    _, alive = psutil.wait_procs(children, timeout=5)
+    assert alive == []  # no orphan worker or kernel
+    assert _no_build_dirs(out) and not (out / "vallee-du-gier").exists()
+    assert sorted(p.name for p in prev.iterdir()) == ["rapport.html"]
+    assert (prev / "rapport.html").read_text(encoding="utf-8") == "rapport précédent"
+    assert not (out / "index.html").exists()  # nothing finished: no index
 
 
 def _has_chromium() -> bool:

@@ -52,30 +52,31 @@ def test_header_found_whatever_its_row(tmp_path, title_rows):
 
 def test_unknown_vintage_lists_available(tmp_path):
     path = make_book(tmp_path / "apl.xlsx", 2)
-    with pytest.raises(WorkbookFormatError, match=r"APL 2030.*\[2021\]"):
+    with pytest.raises(WorkbookFormatError, match=r"pas de feuille « APL 2030 »\. Millésimes des feuilles trouvées : 2021\. Correctif"):
         read_apl_sheet(path, 2030)
 
 
 def test_missing_header_names_sheet(tmp_path):
     path = make_book(tmp_path / "apl.xlsx", 2, header=["Code INSEE?", "x"])
-    with pytest.raises(WorkbookFormatError, match="APL 2021.*Code commune INSEE"):
+    with pytest.raises(WorkbookFormatError, match="feuille « APL 2021 » : aucune ligne d'en-tête commençant par « Code commune INSEE »"):
         read_apl_sheet(path, 2021)
 
 
 def test_header_without_apl_columns(tmp_path):
     path = make_book(tmp_path / "apl.xlsx", 2, header=["Code commune INSEE", "Commune", "Autre"])
-    with pytest.raises(WorkbookFormatError, match="APL aux"):
+    with pytest.raises(WorkbookFormatError, match="colonnes « APL aux … » et « Population "
+                                                  "standardisée … » attendues.*Autre"):
         read_apl_sheet(path, 2021)
 
 
 def test_header_without_rows(tmp_path):
     path = make_book(tmp_path / "apl.xlsx", 2, rows=[])
-    with pytest.raises(WorkbookFormatError, match="no commune rows"):
+    with pytest.raises(WorkbookFormatError, match="feuille « APL 2021 » : en-tête trouvé mais aucune ligne de commune"):
         read_apl_sheet(path, 2021)
 
 
 def test_not_a_workbook(tmp_path):
     bad = tmp_path / "apl.xlsx"
     bad.write_bytes(b"PK\x03\x04 broken zip")
-    with pytest.raises(WorkbookFormatError, match="not a readable Excel workbook"):
+    with pytest.raises(WorkbookFormatError, match="apl.xlsx n'est pas un classeur Excel lisible.*Correctif"):
         apl_sheets(bad)

@@ -68,6 +68,7 @@ def data_root(tmp_path, monkeypatch):
     shutil.copy(OFF / "passage_communes_extract.csv", root / "cog" / "passage_communes.csv")
     monkeypatch.setenv("CPTS_DIAG_DATA", str(root))
     monkeypatch.setenv("CPTS_DIAG_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("CPTS_DIAG_PARTIAL_DATA", "1")  # a few communes: coverage checks only warn
     store.clear_memory()
     yield root
     store.clear_memory()
@@ -110,9 +111,10 @@ def test_known_hash_is_checked(server, data_root):
     good = dataclasses.replace(src, sha256=sha256_file(OFF / "apl_infirmieres.xlsx"))
     assert fetch.download(good, progress=False).exists()
     bad = dataclasses.replace(src, id="apl_bad_hash", sha256="0" * 64)
-    with pytest.raises(DataIntegrityError, match="SHA-256 mismatch.*apl_bad_hash") as err:
+    with pytest.raises(DataIntegrityError, match=r"Empreinte SHA-256 différente.*« apl_bad_hash ».*"
+                                                 r"attendue 0{64}, obtenue [0-9a-f]{64}") as err:
         fetch.download(bad, progress=False)
-    assert "update the expected sha256" in str(err.value)
+    assert "mettez à jour le sha256 attendu dans cpts_diag/fetch_registry.py" in str(err.value)
     assert not (data_root.parent / "cache" / "downloads" / "apl_bad_hash" / bad.filename).exists()
 
 
@@ -178,7 +180,8 @@ def test_fetch_end_to_end_then_loaders_read_it(server, data_root):
 def test_only_selection_and_errors(server, data_root, capsys):
     base, hits = server
     reg = {**local_registry(base), "insee_bpe_2025": fetch.REGISTRY["insee_bpe_2025"]}
-    with pytest.raises(CptsDiagError, match="Unknown source « nope ».*insee_rp2022_evol_struct_pop"):
+    with pytest.raises(CptsDiagError, match="--only : source inconnue « nope ».*Correctif.*"
+                                            "insee_rp2022_evol_struct_pop"):
         fetch.fetch_all(only=["nope"], registry=reg, progress=False)
     assert fetch.fetch_all(only=["insee_bpe_2025"], registry=reg, progress=False) == []
     assert "pas d'importeur" in capsys.readouterr().err
@@ -197,8 +200,11 @@ def test_refuses_to_overwrite_the_reference_snapshot(monkeypatch, tmp_path):
     ref.mkdir(parents=True)
     monkeypatch.setattr(fetch, "default_snapshot_dir", lambda: ref)
     monkeypatch.setenv("CPTS_DIAG_DATA", str(ref))
-    with pytest.raises(CptsDiagError, match="reference snapshot"):
+    with pytest.raises(CptsDiagError, match="instantané de référence .*l'écraserait"):
         fetch.fetch_all(progress=False)
+    # a misspelt --only is named first, even on the reference snapshot
+    with pytest.raises(CptsDiagError, match="source inconnue « inconnue »"):
+        fetch.fetch_all(only=["inconnue"], progress=False)
 
 
 def test_every_registry_url_is_documented_as_unverified():

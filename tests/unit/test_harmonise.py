@@ -67,7 +67,7 @@ def test_unknown_code_raises_or_is_reported():
 
 def test_duplicate_codes_refused():
     df = frame(code_commune=["42001", "42001", "42003"])
-    with pytest.raises(HarmonisationError, match="Duplicate"):
+    with pytest.raises(HarmonisationError, match=r"Lignes en double pour code_commune.*42001.*Correctif : agrégez"):
         harmonise_to_cog2025(df, PASSAGE, counts=["pop"])
 
 
@@ -84,3 +84,13 @@ def test_split_territories_reported_by_vintage():
     assert rep.split_territories == {"42004": "42004;42005"}
     _, rep = harmonise_to_cog2025(df, PASSAGE, counts=["n"], from_cog=2024)
     assert rep.split_territories == {}
+
+
+def test_bad_arguments_are_refused_in_french():
+    df = frame().head(1)
+    with pytest.raises(HarmonisationError, match=r"Colonne\(s\) absente_col absente\(s\).*Correctif"):
+        harmonise_to_cog2025(df, PASSAGE, counts=["absente_col"])
+    with pytest.raises(HarmonisationError, match=r"errors = 'ignore' : valeur inconnue.*errors=\"warn\""):
+        harmonise_to_cog2025(df, PASSAGE, counts=["pop"], errors="ignore")
+    _, report = harmonise_to_cog2025(df, PASSAGE, counts=["pop"])
+    assert report.summary().startswith("1 lignes → 1 communes du COG 2025 ; 0 codes recodés")

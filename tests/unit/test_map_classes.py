@@ -52,15 +52,20 @@ def test_gp_apl_entries_are_the_drees_classes():
 
 def test_relative_breaks_follow_their_centre():
     """Diverging supply scales: breaks = centre × (1 ± steps), rounded to ``decimals``."""
+    checked = []
     for iid, spec in _raw()["indicators"].items():
         if "relative_steps" not in spec:
             continue
+        checked.append(iid)
         c, s = spec["centre"], spec["relative_steps"]
         factors = sorted([1 - x for x in s] + [1 + x for x in s])
         half_unit = 0.5 * 10 ** -spec["decimals"] + 1e-9
         assert len(spec["breaks"]) == len(factors), iid
         for b, f in zip(spec["breaks"], factors):
             assert abs(b - c * f) <= half_unit, (iid, b, c * f)
+    # the four other professions (nurses, physiotherapists, midwives, dentists) × 2022 and 2023
+    assert sorted(checked) == sorted(f"apl_{p}_{y}" for p in ("inf", "kine", "sf", "dent")
+                                     for y in (2022, 2023))
 
 
 def _warm(hex_color: str) -> bool:
@@ -69,15 +74,18 @@ def _warm(hex_color: str) -> bool:
 
 
 def test_supply_colours_warm_below_france_cool_above():
+    checked = 0
     for iid in MAPPED:
         cl = maps.classes_for(iid)
         if cl.direction != "higher_is_better" or cl.centre is None:
             continue
+        checked += 1
         below = [c for b, c in zip(cl.bounds, cl.colors) if b <= cl.centre]
         above = [c for lo, c in zip([-math.inf] + cl.breaks, cl.colors) if lo > cl.centre]
         assert below and all(_warm(c) for c in below), iid
         assert above and not any(_warm(c) for c in above), iid
         assert "#4575b4" not in below and "#08306b" not in below
+    assert checked == 8  # the diverging supply scales of 4 professions × 2 vintages
 
 
 def test_counts_on_a_hand_made_series():
@@ -106,7 +114,9 @@ def test_figure_record_is_json_and_complete():
         assert key in rec
     rec = maps.figure_record("c", "t", "apl_inf_2023", "Drees", "2023", maps.classes_for("apl_inf_2023"),
                              [np.float32(100.0)])
-    assert isinstance(rec["centre"], float) and sum(rec["counts"]) == 1
+    # map_classes.yaml: apl_inf_2023 centre 150,69, breaks 75, 113, 136, 166, 188, 226 → 100 in class 2
+    assert type(rec["centre"]) is float and rec["centre"] == 150.69
+    assert rec["counts"] == [0, 1, 0, 0, 0, 0, 0] and rec["n_missing"] == 0
     json.dumps(rec)
 
 
@@ -140,6 +150,8 @@ def test_unknown_indicator_and_invalid_entries_raise_clear_errors():
 
 def test_make_classes_still_works_for_ad_hoc_maps():
     cl = maps.make_classes([1, 2, 3, 4, 5, 6], scheme="quantiles", k=3, decimals=0)
-    assert not cl.fixed and len(cl.labels) == len(cl.colors) == len(cl.breaks) + 1
-    assert cl.labels[0].startswith("moins de ") and cl.labels[-1].endswith(" ou plus")
-    assert sum(cl.counts([1, 2, 3, 4, 5, 6])[:-1]) == 6
+    # by hand (linear percentiles of 1…6): 33,3 % → 1 + 5/3 = 2,67 → 3 ; 66,7 % → 1 + 10/3 = 4,33 → 4
+    assert not cl.fixed and cl.breaks == [3.0, 4.0] and len(cl.colors) == 3
+    assert cl.labels == ["moins de 3", "de 3 à moins de 4", "4 ou plus"]
+    # 1, 2 | 3 | 4, 5, 6 | no missing value
+    assert cl.counts([1, 2, 3, 4, 5, 6]) == [2, 1, 3, 0]

@@ -68,14 +68,21 @@ def test_quantile_classes_french_labels_and_missing():
     assert cl.color_of(vals).iloc[3] == maps.MISSING_COLOR
 
 
-def test_diverging_classes_are_centred_on_zero():
-    vals = pd.Series([-2.0, -0.4, 0.1, 0.5, 1.3, np.nan])
+def test_diverging_classes_are_symmetric_around_zero_for_asymmetric_values():
+    # Values from -1 to +10: far from symmetric. By hand: |v| = 1, 2, …, 10; its 90th percentile
+    # (linear) = 9 + 0,1 × (10 - 9) = 9,1; half of it = 4,55; the closest round width among
+    # 1, 2, 2,5, 5, 10 is 5 → bounds -2×5, -5, 0, 5, 2×5, symmetric around 0 although no value is
+    # below -1 (a min/max or quantile rule would give different, one-sided bounds).
+    vals = pd.Series([-1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, np.nan])
     cl = maps.make_classes(vals, scheme="diverging", decimals=1, suffix=" %")
-    finite = cl.bounds[:-1]
-    assert 0.0 in finite
-    assert finite == sorted(finite)
-    assert [-b for b in finite] == sorted(-b for b in finite)[::-1] or abs(finite[0]) == abs(finite[-1])
-    assert all(" %" in lab for lab in cl.labels)
+    assert cl.bounds == [-10.0, -5.0, 0.0, 5.0, 10.0, math.inf]
+    assert cl.labels == ["moins de -10 %", "de -10 % à moins de -5 %", "de -5 % à moins de 0 %",
+                         "de 0 % à moins de 5 %", "de 5 % à moins de 10 %", "10 % ou plus"]
+    # by hand: -1 → [-5, 0); 2, 3, 4 → [0, 5); 5…9 → [5, 10); 10 → 10 or more; NaN missing
+    assert cl.index(vals).tolist() == [2, 3, 3, 3, 4, 4, 4, 4, 4, 5, -1]
+    # all values far above 0: |v| 90th percentile of 0,2…2,0 (step 0,2) = 1,82 → half 0,91 → width 1
+    cl = maps.make_classes([0.2 * i for i in range(1, 11)], scheme="diverging", decimals=1)
+    assert cl.bounds == [-2.0, -1.0, 0.0, 1.0, 2.0, math.inf]
 
 
 def test_user_classes_need_bounds():

@@ -7,7 +7,8 @@ import pytest
 from cpts_diag import loaders, store
 from cpts_diag.cli import main
 from cpts_diag.config import data_roots
-from cpts_diag.errors import DataIntegrityError, DataNotInstalledError, VintageError
+from cpts_diag.errors import (DataIntegrityError, DataNotInstalledError, VintageError,
+                               WorkbookFormatError)
 from cpts_diag.snapshot import install_snapshot, status
 
 COMMUNES = ("code_commune,nom,dep,nom_dep,reg,nom_reg,epci_siren,epci_nom,epci_nature,bv2022,"
@@ -47,11 +48,13 @@ def test_corrupt_file_fails_hash_check(isolated_data):
 
 def test_unparseable_file_named(isolated_data):
     write_snapshot(isolated_data, {"drees/apl_medecins_generalistes_2022_2023.xlsx": "not excel"})
-    with pytest.raises(Exception, match="apl_medecins_generalistes_2022_2023.xlsx"):
+    with pytest.raises(WorkbookFormatError, match=r"apl_medecins_generalistes_2022_2023\.xlsx n'est pas un "
+                                                  r"classeur Excel lisible.*Correctif"):
         loaders.load_apl_workbook()
 
 
-def test_cache_is_used_and_invalidated(isolated_data):
+def test_cache_is_used_and_invalidated(isolated_data, monkeypatch):
+    monkeypatch.setenv("CPTS_DIAG_PARTIAL_DATA", "1")  # one commune: the coverage check only warns
     write_snapshot(isolated_data, {"cog/communes.csv": COMMUNES})
     df = loaders.load_communes()
     assert df.loc[0, "code_commune"] == "42187" and df.loc[0, "ze2020"] == "8404"
@@ -82,7 +85,7 @@ def test_install_refuses_corrupt_snapshot_and_writes_nothing(tmp_path, isolated_
     src = tmp_path / "snap"
     write_snapshot(src, {"cog/communes.csv": COMMUNES})
     (src / "cog/communes.csv").write_text("tampered")
-    with pytest.raises(DataIntegrityError, match="hash mismatch.*cog/communes.csv"):
+    with pytest.raises(DataIntegrityError, match="empreinte SHA-256 différente : cog/communes.csv. Rien n'a été installé"):
         install_snapshot(src, progress=False)
     assert not (data_roots().tabular / "cog").exists()
 
@@ -104,3 +107,17 @@ def test_status_and_cli_exit_codes(tmp_path, isolated_data, capsys):
     # unknown vintage through the CLI: exit 2 with the message, no traceback
     assert main(["data", "install", "--from", str(tmp_path / "nowhere")]) == 2
     assert "--from" in capsys.readouterr().err
+
+
+def test_python_api_arguments_are_refused_in_french():
+    from cpts_diag.errors import ArgumentError
+
+    assert issubclass(ArgumentError, ValueError)  # callers catching ValueError still do
+    with pytest.raises(ArgumentError, match=r"detail = 'x' : valeur inconnue\. Correctif : donnez "
+                                            r"detail='8dep' ou detail='metro'"):
+        loaders.load_commune_polygons(detail="x")
+    with pytest.raises(ArgumentError, match=r"profession = 'dentiste' : profession inconnue\. "
+                                            r"Correctif : donnez l'une de : medecin_generaliste"):
+        loaders.load_apl(profession="dentiste")
+    with pytest.raises(VintageError, match=r"profession = 'dentiste' : pas de classeur original"):
+        loaders.load_apl_workbook("dentiste")

@@ -27,6 +27,7 @@ COLUMNS = (
     ("Établissements de soins", "n_hospitals_finess2020", 0, False),
 )
 SMALL = f"Moins de {MIN_POPULATION_EXTREMES} hab."
+MAX_ROWS_IN_PAGE = 1000  # a longer annex goes to the workbook and the CSV only
 
 
 def commune_frame(ctx) -> tuple[pd.DataFrame, dict, dict]:
@@ -49,7 +50,7 @@ def build(ctx) -> list:
     return [heading("annexe"),
             B.Table("communes", df, "Indicateurs par commune",
                     "Insee, RP 2016 et 2022, Filosofi 2021, BPE 2024 ; Drees, APL ; FINESS 2020 ; IGN",
-                    decimals=dec, na=na,
+                    decimals=dec, na=na, in_page=len(df) <= MAX_ROWS_IN_PAGE,
                     note="secret statistique : valeur non diffusée par l'Insee pour cette commune ; n.d. : "
                          f"non disponible ; « oui » en dernière colonne : commune de moins de "
                          f"{MIN_POPULATION_EXTREMES} habitants, dont les taux sont fragiles.")]

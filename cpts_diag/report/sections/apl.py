@@ -10,7 +10,7 @@ from ...fmt import fmt_number, fmt_percent, is_missing
 from ...professions import OTHER_APL
 from .. import blocks as B
 from ..compare import compare_table
-from ..figures import LEGEND_APL_GP, commune_map, map_source
+from ..figures import LEGEND_APL_GP, commune_map, map_source, no_map
 from ..text import capitalize, plural, verb
 from ._titles import heading, sub
 
@@ -56,8 +56,12 @@ def gp_text(ctx) -> str:
         s.append(f"Pour mémoire, l'APL était de {ctx.num('apl_mg_2018')} en 2018 et de "
                  f"{ctx.num('apl_mg_2016')} en 2016 (millésimes comparables avec prudence : la Drees a "
                  "révisé plafonds d'activité et pondérations).")
+    if n_av == 0:
+        return (f"La Drees ne publie l'APL aux médecins généralistes pour aucune commune du territoire "
+                f"(France métropolitaine : {ctx.txt(f'apl_mg_{y}', 'france_metro')}).")
     if len(k) - n_av:
-        s.append(f"L'APL n'est pas publiée pour {plural(len(k) - n_av, 'commune')} (hachurées).")
+        s.append(f"L'APL n'est pas publiée pour {plural(len(k) - n_av, 'commune')}"
+                 + (" (hachurées sur les cartes)." if ctx.mappable else "."))
     return " ".join(s)
 
 
@@ -90,9 +94,9 @@ def other_blocks(ctx) -> list:
     from ... import maps
 
     y = 2023
-    parts = [f"{p.plural} : {ctx.txt(f'apl_{p.apl_key}_{y}')} ({ctx.main_dep_name} : "
-             f"{ctx.num(f'apl_{p.apl_key}_{y}', 'departement')} ; France métropolitaine : "
-             f"{ctx.num(f'apl_{p.apl_key}_{y}', 'france_metro')})"
+    dep = (lambda iid: f"{ctx.main_dep_name} : {ctx.num(iid, 'departement')} ; ") if ctx.has_dep else (lambda iid: "")
+    parts = [f"{p.plural} : {ctx.txt(f'apl_{p.apl_key}_{y}')} ({dep(f'apl_{p.apl_key}_{y}')}France "
+             f"métropolitaine : {ctx.num(f'apl_{p.apl_key}_{y}', 'france_metro')})"
              for p in OTHER_APL]
     panels, records = [], []
     for p in OTHER_APL:
@@ -102,22 +106,23 @@ def other_blocks(ctx) -> list:
         records.append(maps.figure_record(col, capitalize(p.plural), col, map_source(ctx, col), str(y),
                                           cl, ctx.geo[col]))
     title = f"APL aux autres professionnels de santé, {y}"
+    ids = [f"apl_{p.apl_key}_{yy}" for p in OTHER_APL for yy in (2022, 2023)]
+    text = B.Text(f"Pour les autres professions, l'APL {y} s'exprime en équivalents temps plein (ETP) "
+                  "accessibles pour 100 000 habitants standardisés : " + " ; ".join(parts) + ". *La Drees a "
+                  "changé de méthode en 2022 pour ces professions : les valeurs ne sont pas comparables aux "
+                  "millésimes antérieurs.*")
+    table = compare_table(ctx, ids, "apl_autres_professions",
+                          "APL aux autres professionnels de santé (ETP pour 100 000 hab. standardisés)", france=True)
+    if not ctx.mappable:
+        return [sub("4.3 Accessibilité aux autres professionnels de santé"), text, no_map(ctx, title), table]
     fig = maps.small_multiples(ctx.geo, panels, title=title, source=map_source(ctx, panels[0][0]),
                                context=ctx.context_polygons,
                                note="Classes fixes, les mêmes dans tous les rapports, centrées sur la valeur "
                                     "de la France métropolitaine : tons chauds en dessous, tons froids au-dessus.")
-    ids = [f"apl_{p.apl_key}_{yy}" for p in OTHER_APL for yy in (2022, 2023)]
-    return [
-        sub("4.3 Accessibilité aux autres professionnels de santé"),
-        B.Text(f"Pour les autres professions, l'APL {y} s'exprime en équivalents temps plein (ETP) "
-               "accessibles pour 100 000 habitants standardisés : " + " ; ".join(parts) + ". *La Drees a "
-               "changé de méthode en 2022 pour ces professions : les valeurs ne sont pas comparables aux "
-               "millésimes antérieurs.*"),
-        B.Figure("carte_apl_autres_professions", fig, {"title": title, "kind": "petits multiples",
-                                                        "panels": records}),
-        compare_table(ctx, ids, "apl_autres_professions",
-                      "APL aux autres professionnels de santé (ETP pour 100 000 hab. standardisés)", france=True),
-    ]
+    return [sub("4.3 Accessibilité aux autres professionnels de santé"), text,
+            B.Figure("carte_apl_autres_professions", fig, {"title": title, "kind": "petits multiples",
+                                                            "panels": records}),
+            table]
 
 
 def build(ctx) -> list:

@@ -28,9 +28,8 @@ def age_blocks(ctx) -> list:
         series.append((label, d["share"].to_numpy(dtype=float)))
     bands = [lab for _, lab in ind.AGE_BANDS]
     ids = [f"share_age_{b}_2022" for b, _ in ind.AGE_BANDS if f"share_age_{b}_2022" in ctx.registry]
-    tab = pd.DataFrame({"Tranche d'âge": bands})
-    for label, vals in series:
-        tab[label.replace("\\$", "$") + " (%)"] = vals
+    tab = pd.DataFrame({"Tranche d'âge": bands,
+                        **{label.replace("\\$", "$") + " (%)": vals for label, vals in series}})
     return [sub("2.1 Structure par âge"), B.Text(s + "\n\n*Effectifs par âge estimés à partir des "
                                                  "parts publiées par IRIS (voir Sources).*"),
             bars(ctx, "structure_age", bands, series, title="Structure par âge de la population en 2022",

@@ -6,6 +6,7 @@ import pandas as pd
 
 from ...fmt import fmt_number
 from .. import blocks as B
+from ..figures import no_map
 from ..text import GEO_CAPTION, esc, join_fr, plural
 from ._titles import heading
 
@@ -37,17 +38,21 @@ def build(ctx) -> list:
 
     title = "Établissements de soins, mars 2020"
     source = f"{SOURCE} ; {GEO_CAPTION}"
-    near = ctx.nearby_hospitals
-    fig = maps.hospital_map(ctx.geo, near, title=title, source=source, context=ctx.context_polygons,
-                            towns=ctx.towns())
+    if ctx.mappable:
+        near = ctx.nearby_hospitals
+        fig = maps.hospital_map(ctx.geo, near, title=title, source=source, context=ctx.context_polygons,
+                                towns=ctx.towns())
+        figure = B.Figure("carte_hopitaux", fig, {"title": title, "kind": "carte des établissements",
+                                                  "source": source, "vintage": "2020",
+                                                  "n_in_territory": int(near["dans_cpts"].sum()),
+                                                  "n_nearby": int((~near["dans_cpts"]).sum())})
+    else:
+        figure = no_map(ctx, title)
     h = ctx.hospitals
     df = pd.DataFrame({"Établissement": h["nom"], "Site": h["site"], "Commune": h["commune"],
                        "Catégorie": h["categorie"], "Statut": h["statut"], "FINESS": h["finess"]})
     if df["Site"].isna().all():
         df = df.drop(columns="Site")
     return [heading("hopitaux"), B.Text(hospitals_text(ctx)),
-            B.Figure("carte_hopitaux", fig, {"title": title, "kind": "carte des établissements",
-                                             "source": source, "vintage": "2020",
-                                             "n_in_territory": int(near["dans_cpts"].sum()),
-                                             "n_nearby": int((~near["dans_cpts"]).sum())}),
+            figure,
             B.Table("hopitaux", df, f"Établissements de soins de la {ctx.kind}", SOURCE)]

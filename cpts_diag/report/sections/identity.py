@@ -6,8 +6,12 @@ import pandas as pd
 
 from ...fmt import NNBSP, fmt_number, fmt_percent
 from .. import blocks as B
+from ..figures import no_map, unmapped_note
 from ..text import GEO_CAPTION, esc, join_fr, mpl_safe, plural, verb
 from ._titles import heading
+
+
+MAX_CATEGORIES = 20  # colours a legend can still tell apart
 
 
 def identity_text(ctx) -> str:
@@ -16,20 +20,24 @@ def identity_text(ctx) -> str:
     top = c.dropna(subset=["population_2022"]).sort_values("population_2022", ascending=False).head(3)
     share3 = top["population_2022"].sum() / pop * 100 if pop else float("nan")
     small = int((c["population_2022"] < 1000).sum())
-    deps = [n for _, n in ctx.deps]
+    deps = [n for _, n in ctx.all_deps]
     n_epci = len(c[["epci_siren"]].drop_duplicates())
     s = [f"La {ctx.kind} compte **{ctx.txt('population_2022')} habitants** (recensement de la "
          f"population 2022) répartis sur **{plural(len(ctx.territory.communes), 'commune')}** et "
          f"{ctx.txt('area_km2')}, soit une densité de **{ctx.txt('density_2022')}** "
          f"({ctx.comparison('density_2022')})."]
-    s.append(f"Elle s'étend sur {plural(len(deps), 'département')} ({join_fr(deps)}) et "
+    s.append(f"Elle s'étend sur {plural(len(deps), 'département')} "
+             f"{'(' + join_fr(deps) + ') ' if len(deps) <= 12 else ''}et "
              f"{plural(n_epci, 'EPCI', 'EPCI')} à fiscalité propre.")
     names = [f"{esc(r.nom)} ({fmt_number(r.population_2022, 0)} hab.)" for r in top.itertuples()]
     if names:
         s.append(f"Les communes les plus peuplées sont {join_fr(names)} : elles regroupent "
                  f"{fmt_percent(share3, 1)} de la population.")
-    s.append(f"{plural(small, 'commune')} {verb(small, 'compte', 'comptent')} moins de 1{NNBSP}000 "
-             "habitants." if small else f"Aucune commune ne compte moins de 1{NNBSP}000 habitants.")
+    if small:
+        s.append(f"{plural(small, 'commune')} {verb(small, 'compte', 'comptent')} moins de 1{NNBSP}000 "
+                 "habitants.")
+    elif c["population_2022"].notna().all():
+        s.append(f"Aucune commune ne compte moins de 1{NNBSP}000 habitants.")
     miss = c[c["population_2022"].isna()]
     if len(miss):
         s.append(f"La population 2022 n'est pas disponible pour {join_fr([esc(n) for n in miss['nom']])} "
@@ -62,16 +70,29 @@ def build(ctx) -> list:
 
     title = f"{mpl_safe(ctx.territory.name)} : communes et EPCI"
     source = f"Insee, COG 2025 ; {GEO_CAPTION}"
-    fig = maps.category_map(ctx.geo, "epci_nom", title=title, legend_title="EPCI (nombre de communes)",
-                            source=source, context=ctx.context_polygons, towns=ctx.towns(8))
+    g, column, legend = ctx.geo, "epci_nom", "EPCI (nombre de communes)"
+    if g["epci_nom"].nunique() > MAX_CATEGORIES:  # too many EPCI for a legend: by département
+        g = g.assign(departement=g["dep"].map(dict(ctx.all_deps)))
+        column, legend, title = "departement", "Départements (nombre de communes)", title.replace("EPCI", "départements")
+    if ctx.mappable and g[column].nunique() <= MAX_CATEGORIES:
+        fig = maps.category_map(g, column, title=title, legend_title=legend,
+                                source=source, context=ctx.context_polygons, towns=ctx.towns(8),
+                                note=unmapped_note(ctx))
+        figure = B.Figure("carte_identite_epci", fig, {"title": title, "kind": "carte des EPCI",
+                                                       "source": source, "vintage": "2025"})
+    elif ctx.mappable:
+        figure = B.Note(f"Pas de carte des EPCI : le territoire en compte plus de {MAX_CATEGORIES}, "
+                        "trop pour une légende lisible (voir le tableau ci-dessous).")
+    else:
+        figure = no_map(ctx, "communes et EPCI")
     df = epci_frame(ctx)
     k = ctx.kind
     return [
         heading("identite"),
         B.Text(identity_text(ctx)),
-        B.Figure("carte_identite_epci", fig, {"title": title, "kind": "carte des EPCI",
-                                              "source": source, "vintage": "2025"}),
+        figure,
         B.Table("epci", df, f"EPCI du territoire (partie comprise dans la {k})", "Insee, COG 2025 ; RP 2022",
                 decimals={f"Communes dans la {k}": 0, "Communes de l'EPCI": 0,
-                          f"Population 2022 dans la {k}": 0, f"Part de la population de la {k} (%)": 1}),
+                          f"Population 2022 dans la {k}": 0, f"Part de la population de la {k} (%)": 1},
+                in_page=len(df) <= 100),
     ]

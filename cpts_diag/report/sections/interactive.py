@@ -6,6 +6,7 @@ import html
 
 from ...professions import OTHER_APL
 from .. import blocks as B
+from ..figures import no_map
 from ._titles import heading
 
 #: Layers of the interactive map: (indicator id, French label, unit, decimals); ``{y}``: APL year.
@@ -19,6 +20,7 @@ LAYERS = (
 )
 
 
+MAX_COMMUNES = 1500  # above, the page would weigh tens of megabytes
 HELP = ("Carte interactive : choisissez l'indicateur en haut à droite ; survolez une commune pour lire "
         "sa valeur. Les communes grises n'ont pas de donnée. Les classes sont celles des cartes "
         "statiques. Cette carte n'est pas reprise dans la version PDF.")
@@ -27,6 +29,13 @@ HELP = ("Carte interactive : choisissez l'indicateur en haut à droite ; survole
 def build(ctx, height: int = 580) -> list:
     from ... import maps
 
+    if not ctx.mappable:
+        return [heading("carte"), no_map(ctx, "carte interactive")]
+    if len(ctx.territory.communes) > MAX_COMMUNES:
+        return [heading("carte"), B.Note(
+            f"Pas de carte interactive au-delà de {MAX_COMMUNES} communes (ce territoire en compte "
+            f"{len(ctx.territory.communes)}) : la page deviendrait trop lourde. Les cartes statiques et "
+            "le tableau par commune (tableaux.xlsx) donnent les mêmes valeurs.")]
     g = ctx.geo
     layers = []
     for col, label, unit, dec in LAYERS:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import blocks as B
+from ..figures import no_map
 from ._titles import heading
 
 TOP = 12
@@ -61,8 +62,9 @@ def build(ctx) -> list:
                    "qu'elle attire à moins de 20 minutes, pondérée par la distance). L'écart simulé est "
                    "ajouté à l'APL publiée par la Drees. Il s'agit d'une hypothèse, pas d'une prévision."),
             B.Text(res.summary_text()),
-            B.Figure("carte_scenario", res.figure(ctx.geo, ctx.context_polygons),
-                     {"title": "Scénario : variation simulée de l'APL", "kind": "carte de scénario",
-                      "source": src, "vintage": str(spec.year)}),
+            (B.Figure("carte_scenario", res.figure(ctx.geo, ctx.context_polygons),
+                      {"title": "Scénario : variation simulée de l'APL", "kind": "carte de scénario",
+                       "source": src, "vintage": str(spec.year)}) if ctx.mappable
+             else no_map(ctx, "scénario")),
             *_tables(res, spec.year, src)]
 

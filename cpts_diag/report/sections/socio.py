@@ -40,9 +40,14 @@ def poverty_text(ctx) -> str:
     if not cov:
         return (f"Le taux de pauvreté (seuil de 60 % du niveau de vie médian) est de **{ctx.pct(POVERTY)}** "
                 f"({ctx.comparison(POVERTY, True)}).")
-    dep = ctx.same_basis(POVERTY, "departement")
-    word = versus(pov, dep, "%", False, f"des communes du département ({ctx.main_dep_name}) où il est publié",
-                  ctx.fmt(dep, POVERTY))
+    if ctx.has_dep:
+        ref = ctx.same_basis(POVERTY, "departement")
+        word = versus(pov, ref, "%", False, f"des communes du département ({ctx.main_dep_name}) où il est "
+                      "publié", ctx.fmt(ref, POVERTY))
+    else:
+        ref = ctx.same_basis(POVERTY, "france_metro")
+        word = versus(pov, ref, "%", False, "des communes de France métropolitaine où il est publié",
+                      ctx.fmt(ref, POVERTY))
     return (f"Filosofi ne publie le taux de pauvreté (seuil de 60 % du niveau de vie médian) que pour "
             f"{cov} de la {ctx.kind} (secret statistique pour les petites communes). **Sur ces communes, "
             f"il est de {ctx.pct(POVERTY)}.** Pour comparer à base égale, les territoires de comparaison "
@@ -64,8 +69,9 @@ def income_text(ctx) -> str:
     else:
         s += (f" ; les médianes communales publiées vont de {fmt_number(lo, 0)}{NNBSP}€ à "
               f"{fmt_number(hi, 0)}{NNBSP}€ par an (médiane des communes : {fmt_number(med, 0)}{NNBSP}€), "
-              f"contre {ctx.txt('median_income_2021', 'departement')} pour le département "
-              f"({ctx.main_dep_name}).")
+              + (f"contre {ctx.txt('median_income_2021', 'departement')} pour le département "
+                 f"({ctx.main_dep_name})." if ctx.has_dep else
+                 f"contre {ctx.txt('median_income_2021', 'france_metro')} pour la France métropolitaine."))
     n = int(ctx.communes["median_income_2021"].isna().sum())
     if n:
         s += f" Le niveau de vie médian est couvert par le secret statistique pour {plural(n, 'commune')}."

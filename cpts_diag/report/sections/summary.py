@@ -81,7 +81,8 @@ def build(ctx) -> list:
         out.append(B.Note(f"Sur le périmètre : {esc(strip_paths(w))}", kind="warning"))
     out.append(heading("synthese"))
     points = points_saillants(ctx)
-    intro = (f"Comparaison de la {ctx.kind} avec le département ({ctx.main_dep_name}) et la France "
+    versus_dep = f"le département ({ctx.main_dep_name}) et " if ctx.has_dep else ""
+    intro = (f"Comparaison de la {ctx.kind} avec {versus_dep}la France "
              "métropolitaine ; les indicateurs où l'écart à la France est le plus grand viennent "
              "en premier. « Nettement » : écart relatif d'au moins 15 % (0,3 point par an pour une "
              "évolution) ; « proche » : moins de 5 % (0,1 point par an).")

@@ -30,9 +30,10 @@ def supply_text(ctx) -> str:
     others = []
     for p in PROFESSIONS[1:]:
         noun = "pharmacies" if p.key == "pharmacy" else f"lieux d'exercice {de(p.plural)}"
+        ref = (f" ; {ctx.main_dep_name} : {ctx.num(f'density_{p.key}_bpe2024', 'departement')}"
+               if ctx.has_dep else "")
         others.append(f"{fmt_number(ctx.val(f'count_{p.key}_bpe2024'), 0)} {noun} "
-                      f"({ctx.num(f'density_{p.key}_bpe2024')} pour 10{NNBSP}000 hab. ; "
-                      f"{ctx.main_dep_name} : {ctx.num(f'density_{p.key}_bpe2024', 'departement')})")
+                      f"({ctx.num(f'density_{p.key}_bpe2024')} pour 10{NNBSP}000 hab.{ref})")
     s.append("Elle compte aussi " + join_fr(others) + ".")
     return " ".join(s)
 

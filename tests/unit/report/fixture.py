@@ -90,7 +90,6 @@ def polygons():
 
 def hospitals() -> pd.DataFrame:
     """One care establishment in Alpha, one family-planning centre (excluded) in Bêta."""
-    import geopandas as gpd
 
     inside, _ = polygons()
     pts = inside.to_crs(2154).geometry.centroid.to_crs(4326)
