@@ -14,17 +14,23 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .errors import CptsDiagError
 from .fmt import NNBSP, fmt_number, fmt_percent, fmt_value
-from .indicator_registry import (FRANCE_METRO, INDICATORS, LEVELS, LOCAL_LEVELS, PUBLISHED_LEVELS,
-                                 TIDY_COLUMNS)
+from .health_status import MIN_COVERAGE
+from .indicator_registry import (FRANCE, FRANCE_METRO, INDICATORS, LEVELS, LOCAL_LEVELS,
+                                 PUBLISHED_DATASETS, PUBLISHED_LEVELS, TIDY_COLUMNS)
 
-__all__ = ["aggregate", "published_values", "finalize", "METHOD_PUBLISHED", "METHOD_COMPUTED",
-           "METHOD_NOT_COVERED", "METHOD_NOT_COMPUTABLE"]
+__all__ = ["aggregate", "published_values", "source_values", "finalize", "METHOD_PUBLISHED",
+           "METHOD_COMPUTED", "METHOD_NOT_COVERED", "METHOD_NOT_COMPUTABLE", "METHOD_SOURCE",
+           "METHOD_NOT_PUBLISHED", "METHOD_ESTIMATED"]
 
 METHOD_COMPUTED = "calculé"
 METHOD_PUBLISHED = "publié (PTOD)"
 METHOD_NOT_COVERED = "non couvert"
 METHOD_NOT_COMPUTABLE = "non calculable"
+METHOD_SOURCE = "publié (source)"  # kind published: the value as the source publishes it
+METHOD_NOT_PUBLISHED = "non publié à ce niveau"  # kind published: no value at this level
+METHOD_ESTIMATED = "estimé (bassins de vie)"  # kind bv_estimate
 
 
 def _num(base: pd.DataFrame, col: str, cache: dict) -> np.ndarray:
@@ -43,12 +49,14 @@ def _contrib(spec: dict, base: pd.DataFrame, cache: dict):
         return np.where(used, x, 0.0), None, used
     if k == "ratio":
         n, d = _num(base, spec["num"], cache), _num(base, spec["den"], cache)
-    elif k == "wmean":
-        x, d = _num(base, spec["col"], cache), _num(base, spec["weight"], cache)
+    elif k in ("wmean", "bv_estimate"):
+        col, weight = ((spec["col"], spec["weight"]) if k == "wmean"
+                       else (f"bv_{spec['column']}", "pop_2022"))
+        x, d = _num(base, col, cache), _num(base, weight, cache)
         n = x * d
     elif k == "growth":
         n, d = _num(base, spec["end"], cache), _num(base, spec["start"], cache)
-    else:  # quantile, none: handled elsewhere
+    else:  # quantile, none, published: handled elsewhere
         return None, None, np.zeros(len(base), dtype=bool)
     used = ~np.isnan(n) & ~np.isnan(d)
     return np.where(used, n, 0.0), np.where(used, d, 0.0), used
@@ -82,7 +90,7 @@ def _value(spec: dict, ctx: dict, num, den, used) -> np.ndarray:
         ok = ~np.isnan(x)
         s = pd.Series(x[ok]).groupby(gid[ok]).quantile(spec["q"])
         return s.reindex(range(G)).to_numpy(dtype=float)
-    if kind == "none":
+    if kind in ("none", "published"):
         return np.full(G, np.nan)
     N = np.bincount(gid, weights=num, minlength=G)
     if kind == "sum":
@@ -92,7 +100,7 @@ def _value(spec: dict, ctx: dict, num, den, used) -> np.ndarray:
         ratio = N / np.where(D > 0, D, np.nan)
         if kind == "ratio":
             return spec.get("factor", 1) * ratio
-        if kind == "wmean":
+        if kind in ("wmean", "bv_estimate"):
             return ratio
         return (ratio ** (1.0 / spec["years"]) - 1) * 100  # growth
 
@@ -110,17 +118,19 @@ def _aggregate_one(spec: dict, ctx: dict, missing_codes: bool) -> dict:
         nd = ctx["local"] & (n_used < n_communes)
         partial = np.where(nd, val, np.nan)
         val = np.where(nd, np.nan, val)
-    if kind == "none":
+    if kind in ("none", "published"):
         nmiss = cov = np.full(G, np.nan)
     else:
         nmiss = n_communes - n_used
         pop_used = np.bincount(gid, weights=np.where(used, ctx["pop0"], 0.0), minlength=G)
         with np.errstate(divide="ignore", invalid="ignore"):
             cov = np.where(ctx["pop_total"] > 0, pop_used / ctx["pop_total"], np.nan)
+    if kind == "bv_estimate":  # as health_status.bv_estimate: n.d. below the coverage threshold
+        val = np.where(cov >= MIN_COVERAGE, val, np.nan)
     out = {"value": val, "n_missing": nmiss, "coverage": cov, "partial": partial}
     if missing_codes:
         lists: list = [[] for _ in range(G)]
-        if kind != "none":
+        if kind not in ("none", "published"):
             for g_, c_ in zip(gid[~used], ctx["codes"][~used]):
                 lists[g_].append(c_)
         out["missing"] = [sorted(x) for x in lists]
@@ -177,6 +187,59 @@ def published_values(ptod: pd.DataFrame, registry: dict[str, dict] | None = None
     return pd.concat(out, ignore_index=True)
 
 
+def _dataset_rows(iid: str, spec: dict, table: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``table`` selected by a ``published`` spec: level, code, value."""
+    ds = PUBLISHED_DATASETS[spec["dataset"]]
+    cols = [*ds["match"].values(), ds["code"], "valeur"] + ([ds["level"]] if ds["level"] else [])
+    miss = [c for c in cols if c not in table.columns]
+    if miss:
+        raise CptsDiagError(f"Jeu « {spec['dataset']} » (indicateur {iid}) : colonne(s) absente(s) : "
+                            f"{', '.join(miss)}. Correctif : passez la table du chargeur de "
+                            "cpts_diag.loaders_health (ou une table de mêmes colonnes).")
+    keep = np.ones(len(table), dtype=bool)
+    for key, col in ds["match"].items():
+        want = spec[key]
+        have = table[col]
+        keep &= (pd.to_numeric(have, errors="coerce") == want).to_numpy() if key == "year" \
+            else (have.astype(str) == str(want)).to_numpy()
+    sel = table.loc[keep]
+    if sel.empty:
+        raise CptsDiagError(
+            f"indicators.yaml, indicateur {iid} : aucune ligne du jeu « {spec['dataset']} » ne "
+            f"correspond à {', '.join(f'{k} = {spec[k]!r}' for k in ds['match'])}. Correctif : "
+            "recopiez le libellé et l'année tels que publiés dans le fichier.")
+    level = sel[ds["level"]].astype(str) if ds["level"] else pd.Series("departement", index=sel.index)
+    code = sel[ds["code"]].astype(str).where(level != "france", FRANCE[0])
+    out = pd.DataFrame({"level": level.to_numpy(), "code": code.to_numpy(), "indicator_id": iid,
+                        "value": pd.to_numeric(sel["valeur"], errors="coerce").to_numpy()})
+    dup = out.duplicated(["level", "code"])
+    if dup.any():
+        r = out[dup].iloc[0]
+        raise CptsDiagError(
+            f"indicators.yaml, indicateur {iid} : plusieurs valeurs pour {r.level} {r.code} dans le "
+            f"jeu « {spec['dataset']} ». Correctif : précisez la sélection (clés "
+            f"{', '.join(ds['match'])}).")
+    return out
+
+
+def source_values(tables: dict[str, pd.DataFrame],
+                  registry: dict[str, dict] | None = None) -> pd.DataFrame:
+    """Values of the ``published`` indicators read from their source tables (pure): level
+    (``departement``, ``region``, ``france``), code (``FR`` for France), indicator_id, value.
+
+    ``tables`` maps a dataset of :data:`~cpts_diag.indicator_registry.PUBLISHED_DATASETS`
+    (``vaccination``, ``mortality``) to its loader's frame; an indicator whose dataset is not
+    given is left out (its comparators stay n.d.). A spec matching no row, or two rows for the
+    same level and code, raises :class:`~cpts_diag.errors.CptsDiagError`."""
+    registry = INDICATORS if registry is None else registry
+    out = [_dataset_rows(iid, d["compute"], tables[d["compute"]["dataset"]])
+           for iid, d in registry.items()
+           if d["compute"]["kind"] == "published" and tables.get(d["compute"]["dataset"]) is not None]
+    if not out:
+        return pd.DataFrame(columns=["level", "code", "indicator_id", "value"])
+    return pd.concat(out, ignore_index=True)
+
+
 def fmt_share(x: float) -> str:
     """A population share (0–1) in French percent; just under 1 prints « > 99,9 % »."""
     if 0.999 <= x < 1:
@@ -185,7 +248,8 @@ def fmt_share(x: float) -> str:
 
 
 def finalize(agg: pd.DataFrame, published: pd.DataFrame | None = None,
-             registry: dict[str, dict] | None = None, flags: pd.DataFrame | None = None) -> pd.DataFrame:
+             registry: dict[str, dict] | None = None, flags: pd.DataFrame | None = None,
+             sourced: pd.DataFrame | None = None) -> pd.DataFrame:
     """Long aggregates → tidy frame (pure).
 
     Published values override the computed ones where the registry says so (départements,
@@ -196,6 +260,11 @@ def finalize(agg: pd.DataFrame, published: pd.DataFrame | None = None,
 
     ``flags``: optional frame level, code, incomplete (codes of communes undercounted since a
     2025 merger), area_fallback (codes whose area is the polygon's) for the notes.
+
+    ``sourced``: :func:`source_values` (kind ``published``): the value of a comparator found there
+    is taken as published (method ``publié (source)``); every other row of these indicators —
+    the CPTS, its EPCIs, a level the source does not publish — is NaN (``non publié à ce niveau``),
+    never computed. Kind ``bv_estimate`` rows are ``estimé (bassins de vie)``.
     """
     registry = INDICATORS if registry is None else registry
     t = agg.copy()
@@ -204,7 +273,9 @@ def finalize(agg: pd.DataFrame, published: pd.DataFrame | None = None,
     has_pub = meta["compute"].map(lambda c: bool(c.get("published")))
     t["method"] = METHOD_COMPUTED
     t.loc[t["indicator_id"].map(kind) == "none", "method"] = METHOD_NOT_COMPUTABLE
+    t.loc[t["indicator_id"].map(kind) == "bv_estimate", "method"] = METHOD_ESTIMATED
     t["value_same_basis"] = np.nan
+    _apply_sourced(t, kind, sourced)
     if published is not None and len(published):
         pub = published.set_index(["level", "code", "indicator_id"])["value"]
         key = pd.MultiIndex.from_frame(t[["level", "code", "indicator_id"]])
@@ -223,6 +294,21 @@ def finalize(agg: pd.DataFrame, published: pd.DataFrame | None = None,
     for c in ("label", "unit", "source", "vintage", "theme"):
         t[c] = t["indicator_id"].map(meta[c])
     return _sort_tidy(t, registry)[TIDY_COLUMNS].reset_index(drop=True)
+
+
+def _apply_sourced(t: pd.DataFrame, kind: pd.Series, sourced: pd.DataFrame | None) -> None:
+    """In place: kind ``published`` rows get the source's value where it publishes one, else NaN."""
+    is_src = (t["indicator_id"].map(kind) == "published").to_numpy()
+    t.loc[is_src, ["value", "n_missing", "coverage"]] = np.nan
+    t.loc[is_src, "method"] = METHOD_NOT_PUBLISHED
+    if sourced is None or not len(sourced) or not is_src.any():
+        return
+    src = sourced.drop_duplicates(["level", "code", "indicator_id"]).set_index(
+        ["level", "code", "indicator_id"])["value"]
+    key = pd.MultiIndex.from_frame(t[["level", "code", "indicator_id"]].astype(str))
+    hit = is_src & key.isin(src.index) & ~t["level"].isin(LOCAL_LEVELS).to_numpy()
+    t.loc[hit, "value"] = src.reindex(key[hit]).to_numpy(dtype=float)
+    t.loc[hit, "method"] = METHOD_SOURCE
 
 
 def _sort_tidy(t: pd.DataFrame, registry: dict) -> pd.DataFrame:
@@ -279,6 +365,9 @@ def _notes(t: pd.DataFrame, registry: dict, flags: pd.DataFrame | None) -> list[
         parts = []
         if r.method == METHOD_PUBLISHED:
             parts.append(_published_note(r, d))
+        elif r.method == METHOD_NOT_PUBLISHED:
+            parts.append(f"non disponible : valeur publiée seulement par {d['geography']}, jamais "
+                         "recalculée" if d.get("geography") else "non publié à ce niveau")
         elif r.method == METHOD_NOT_COVERED:
             parts.append("non disponible : données limitées à la France métropolitaine")
         elif r.method == METHOD_NOT_COMPUTABLE:
@@ -288,6 +377,10 @@ def _notes(t: pd.DataFrame, registry: dict, flags: pd.DataFrame | None) -> list[
         elif r.n_missing and r.n_missing > 0:
             strict_comp = bool(d["compute"].get("strict")) and r.level not in LOCAL_LEVELS
             parts.append(_missing_note(r, strict_comp))
+        if r.method == METHOD_ESTIMATED and r.value != r.value and r.coverage == r.coverage:
+            parts.append(f"non estimé : les bassins de vie renseignés ne couvrent que "
+                         f"{fmt_share(r.coverage)} de la population (seuil : "
+                         f"{fmt_percent(100 * MIN_COVERAGE, 0)})")
         if r.method == METHOD_COMPUTED and (r.level, r.code) in fl:
             inc, area = fl[(r.level, r.code)]
             if inc and "incomplete_2025" in d["flags"]:

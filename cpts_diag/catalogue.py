@@ -11,7 +11,10 @@ Shape of :func:`catalogue` (stable; keys are only ever added)::
                                   "region": {code: c}, "france_metro": c, "france": c},
                      # only for indicators with a published comparator (registry ``published``):
                      "values_same_basis": {"departement": {code: v}, "region": {code: v},
-                                           "france_metro": v}}]}
+                                           "france_metro": v},
+                     # only for values published by their source at some levels only
+                     # (compute.kind published): where they exist, e.g. « département »
+                     "geography": "département, région, France"}]}
 
 ``c`` is ``{"communes": n, "communes_missing": k, "population_share": s}`` — the computation
 rests on n − k of the level's n communes, holding the share s (0–1) of its RP 2022 population —
@@ -99,6 +102,10 @@ def catalogue_from_tidy(tidy: pd.DataFrame, territory) -> dict:
                  lvl, code, vs)
     for iid, d in same.items():
         by_id[iid]["values_same_basis"] = d
+    for iid, ind in by_id.items():
+        geo = INDICATORS.get(iid, {}).get("geography")
+        if geo:
+            ind["geography"] = geo
     return {"territory": head, "indicators": list(by_id.values())}
 
 
@@ -190,6 +197,20 @@ def _table(cat: dict, columns, title: str, notes: list) -> list[str]:
     return out
 
 
+def _geography_notes(cat: dict) -> list[str]:
+    """Footnote of the values published only for some levels (n.d. for the CPTS, never computed)."""
+    by_geo: dict[str, list[str]] = {}
+    for ind in cat["indicators"]:
+        if ind.get("geography"):
+            label = INDICATORS.get(ind["id"], {}).get("short_label", ind["label"])
+            by_geo.setdefault(ind["geography"], []).append(label)
+    if not by_geo:
+        return []
+    return ["", "n.d. pour la CPTS et ses EPCI : valeurs publiées seulement à d'autres échelles, "
+                "jamais recalculées :"] + [f"  publié par {g} : {' ; '.join(labels)}"
+                                             for g, labels in by_geo.items()]
+
+
 def catalogue_text(cat: dict, epcis: bool = True) -> str:
     """Readable French table of a catalogue for the terminal (n.d. = non disponible).
 
@@ -223,6 +244,7 @@ def catalogue_text(cat: dict, epcis: bool = True) -> str:
                       "ailleurs) ; "
                       f"{SAME_BASIS_MARK} valeur publiée, à comparer à la valeur sur la même base "
                       "de communes que la CPTS :"] + [f"  {n}" for n in notes]
+    lines += _geography_notes(cat)
     lines += ["", f"n.d. : non disponible (secret statistique, donnée absente ou non couverte). "
                   f"Séparateur de milliers : espace fine insécable (U+202F{NNBSP}). Formules et sources : "
                   "cpts_diag/indicators.yaml."]

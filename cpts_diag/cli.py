@@ -95,16 +95,22 @@ def _cmd_report(args) -> int:
     jobs, timeout = check_jobs(args.jobs, "--jobs"), check_timeout(args.timeout, "--timeout")
     resolve_ids(args.cpts_ids, args.all)  # unknown ids: said before --out is created
     out = check_out_dir(default_out_dir() if args.out is None else args.out, "--out")
-    params = None
+    params = {}
+    if args.health:
+        from .health_tables import health_tables_for
+
+        paths = [str(Path(p).resolve()) for p in args.health]
+        health_tables_for(paths)  # checked now (French message naming the line), not per notebook
+        params["health_tables"] = paths
     if args.scenario:
         from .scenario import ScenarioSpec
 
         path = Path(args.scenario).resolve()
         spec = ScenarioSpec.from_yaml(path)  # fail now, not in every notebook
         _scenario_fits(spec, resolve_ids(args.cpts_ids, args.all), args.scenario)
-        params = {"scenario": str(path)}
+        params["scenario"] = str(path)
     return run_batch(args.cpts_ids, all_=args.all, jobs=jobs, out=out, timeout=timeout,
-                     parameters=params, pdf=args.pdf, force=args.force)
+                     parameters=params or None, pdf=args.pdf, force=args.force)
 
 
 def _scenario_fits(spec, ids: list[str], where: str) -> None:
@@ -212,7 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", default=None, help="output folder (default outputs/)")
     rep.add_argument("--timeout", default=600, help="seconds per notebook (default 600)")
     rep.add_argument("--scenario", metavar="FILE.yaml",
-                     help="add the section « Scénario » (4.6) from a scenario YAML file")
+                     help="add the section « Scénario » (5.6) from a scenario YAML file")
+    rep.add_argument("--health", action="append", metavar="FILE.csv",
+                     help="a health table of the CPTS (docs/health_tables.md), repeatable")
     rep.add_argument("--pdf", action="store_true",
                      help="also print each report to <out>/<id>/rapport.pdf (A4, needs chromium)")
     rep.add_argument("--force", action="store_true",

@@ -13,10 +13,10 @@ import pandas as pd
 from .apl_params import APL_GP_THRESHOLDS  # DREES: < 2.5 under-served; 2.5–4; ≥ 4
 from .cog import weighted_rate
 from .finess import care_hospitals
-from .indicator_registry import AGE_BANDS, APL_PROFESSIONS_SHORT, BPE_CODES, INDICATORS
+from .indicator_registry import AGE_BANDS, APL_PROFESSIONS_SHORT, BPE_ALL_CODES, INDICATORS
 
-__all__ = ["apl_by_commune", "bpe_by_commune", "areas_by_commune", "fill_past_populations",
-           "commune_base", "commune_indicators"]
+__all__ = ["apl_by_commune", "bpe_by_commune", "bv_by_commune", "areas_by_commune",
+           "fill_past_populations", "commune_base", "commune_indicators"]
 
 
 def apl_by_commune(apl: pd.DataFrame) -> pd.DataFrame:
@@ -63,14 +63,35 @@ def apl_by_commune(apl: pd.DataFrame) -> pd.DataFrame:
 
 
 def bpe_by_commune(bpe: pd.DataFrame, codes: pd.Series) -> pd.DataFrame:
-    """BPE counts of the six professions/pharmacies per commune (``bpe_<typequ>``), 0 where the
-    commune is absent from the BPE for that type (the BPE lists only present equipment)."""
-    sel = bpe[bpe["typequ"].isin(list(BPE_CODES))]
+    """BPE counts per commune (``bpe_<typequ>``) of the six professions/pharmacies and of the care
+    structures (D113 maisons de santé pluriprofessionnelles, D108 centres de santé:
+    :data:`~cpts_diag.indicator_registry.BPE_ALL_CODES`), 0 where the commune is absent from the
+    BPE for that type (the BPE lists only present equipment)."""
+    sel = bpe[bpe["typequ"].isin(list(BPE_ALL_CODES))]
     wide = sel.pivot_table(index="code_commune", columns="typequ", values="nb", aggfunc="sum")
-    wide = wide.reindex(index=pd.Index(codes, name="code_commune"), columns=list(BPE_CODES))
+    wide = wide.reindex(index=pd.Index(codes, name="code_commune"), columns=list(BPE_ALL_CODES))
     wide = wide.astype(float).fillna(0.0)
     wide.columns = [f"bpe_{c}" for c in wide.columns]
     return wide.reset_index()
+
+
+def bv_by_commune(communes: pd.DataFrame, bv_table: pd.DataFrame, columns) -> pd.DataFrame:
+    """Each commune with the values of its bassin de vie 2022 (pure): ``code_commune``, then
+    ``bv_<column>`` for each of ``columns`` — the value of the WHOLE bassin de vie (CartoSanté /
+    INSEE), NaN where the BV has none (secret) or is absent from ``bv_table``.
+
+    ``communes``: ``code_commune, bv2022``; ``bv_table``: ``code_bv2022`` and ``columns``."""
+    miss = [c for c in ("code_bv2022", *columns) if c not in bv_table.columns]
+    if miss:
+        from .errors import CptsDiagError
+        raise CptsDiagError(f"Table des bassins de vie : colonne(s) absente(s) : {', '.join(miss)}. "
+                            "Correctif : passez load_cartosante_bv() (ou une table de mêmes colonnes).")
+    t = bv_table.astype({"code_bv2022": str}).drop_duplicates("code_bv2022").set_index("code_bv2022")
+    bv = communes["bv2022"].astype("string")
+    out = pd.DataFrame({"code_commune": communes["code_commune"].astype(str).to_numpy()})
+    for c in columns:
+        out[f"bv_{c}"] = bv.map(pd.to_numeric(t[c], errors="coerce")).astype(float).to_numpy()
+    return out
 
 
 def areas_by_commune(polygons: pd.DataFrame) -> pd.DataFrame:
@@ -105,16 +126,19 @@ def fill_past_populations(population: pd.DataFrame, insee_age: pd.DataFrame) -> 
 
 def commune_base(communes: pd.DataFrame, population: pd.DataFrame, socio: pd.DataFrame,
                  areas: pd.DataFrame, bpe_wide: pd.DataFrame, apl_wide: pd.DataFrame,
-                 hospitals: pd.DataFrame) -> pd.DataFrame:
+                 hospitals: pd.DataFrame, bv_values: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per COG 2025 commune with every input of the indicators (pure).
+
+    ``bv_values``: optional :func:`bv_by_commune` frame (``bv_<column>``: values of the commune's
+    bassin de vie); ``bv2022`` (code of the bassin de vie) is kept when ``communes`` has it.
 
     Derived columns: ``metro``; ``pop_15_64`` = pop_15_24 + pop_25_54 + pop_55_64 (proxy of the
     actifs 15–64); ``pop_15p`` = the five bands from 15 years; ``pop_bands`` = the six bands;
     ``one`` (= 1, to count communes); ``n_hospitals`` (FINESS entities located there that provide
     care: :func:`cpts_diag.finess.care_hospitals`).
     """
-    base = communes[["code_commune", "nom", "dep", "nom_dep", "reg", "nom_reg", "epci_siren",
-                     "epci_nom"]].copy()
+    keep = ["code_commune", "nom", "dep", "nom_dep", "reg", "nom_reg", "epci_siren", "epci_nom"]
+    base = communes[keep + [c for c in ("bv2022",) if c in communes.columns]].copy()
     base["metro"] = ~base["dep"].astype(str).str.startswith("97")
     pop = population.drop(columns=["n_iris", "note"], errors="ignore").rename(
         columns={"source": "pop_source"})
@@ -124,6 +148,8 @@ def commune_base(communes: pd.DataFrame, population: pd.DataFrame, socio: pd.Dat
             .merge(areas, on="code_commune", how="left", validate="one_to_one")
             .merge(bpe_wide, on="code_commune", how="left", validate="one_to_one")
             .merge(apl_wide, on="code_commune", how="left", validate="one_to_one"))
+    if bv_values is not None:
+        base = base.merge(bv_values, on="code_commune", how="left", validate="one_to_one")
     b = {k: base[f"pop_{k}"] for k, _ in AGE_BANDS}
     base["pop_15_64"] = b["15_24"] + b["25_54"] + b["55_64"]
     base["pop_15p"] = b["15_24"] + b["25_54"] + b["55_64"] + b["65_79"] + b["80p"]
@@ -155,7 +181,7 @@ def commune_indicators(base: pd.DataFrame) -> pd.DataFrame:
     """Per-commune values with the same formulas as the aggregates (a commune is a group of one).
 
     Columns named after the indicator ids they match (``population_2022``, ``density_2022``,
-    ``ageing_index_2022``, ``apl_mg_2023``, ``count_gp_bpe2024`` …). Sums, ratios and growth
+    ``ageing_index_2022``, ``apl_mg_2023``, ``count_gp_bpe2024``, ``count_msp_bpe2024`` …). Sums, ratios and growth
     rates come from the registry (:func:`_per_commune`); weighted means (APL, socio-economic
     rates) are the commune's own published value.
     """
@@ -179,7 +205,7 @@ def commune_indicators(base: pd.DataFrame) -> pd.DataFrame:
         for p in ("inf", "kine", "sf", "dent"):
             out[f"apl_{p}_2023"] = b.get(f"apl_{p}_2023")
         for kind in ("count", "density"):
-            for k in BPE_CODES.values():
+            for k in BPE_ALL_CODES.values():
                 out[f"{kind}_{k}_bpe2024"] = _per_commune(b, f"{kind}_{k}_bpe2024")
         out["n_hospitals_finess2020"] = _per_commune(b, "n_hospitals_finess2020")
         out["complet_2022"] = b["complet_2022"]

@@ -20,7 +20,8 @@ __all__ = [
     "REGISTRY_PATH", "LEVELS", "LOCAL_LEVELS", "COMPARATOR_LEVELS", "PUBLISHED_LEVELS",
     "FRANCE_METRO", "FRANCE", "AGE_BANDS", "APL_PROFESSIONS_SHORT", "BPE_CODES", "TIDY_COLUMNS",
     "THEMES", "UniqueKeyLoader", "load_yaml_unique", "load_registry", "INDICATORS",
-    "registry_frame", "registry_markdown",
+    "registry_frame", "registry_markdown", "BPE_STRUCTURE_CODES", "BPE_ALL_CODES",
+    "PUBLISHED_DATASETS", "GEOGRAPHIES", "bv_columns",
 ]
 
 REGISTRY_PATH = Path(__file__).with_name("indicators.yaml")
@@ -37,8 +38,25 @@ TIDY_COLUMNS = ["indicator_id", "label", "unit", "source", "vintage", "theme", "
                 "name", "value", "value_same_basis", "method", "n_communes", "n_missing",
                 "coverage", "note"]
 THEMES = {"population": "Population", "age": "Âges", "socio": "Situation socio-économique",
-          "acces_soins": "Accessibilité aux soins (APL)", "offre": "Offre de soins"}
-_KINDS = {"sum", "ratio", "wmean", "growth", "quantile", "none"}
+          "acces_soins": "Accessibilité aux soins (APL)", "offre": "Offre de soins",
+          "sante": "État de santé"}
+#: BPE codes of care structures (not professions), key used in the indicator ids (``count_msp_…``)
+BPE_STRUCTURE_CODES = {"D113": "msp", "D108": "cds"}
+#: every BPE code carried by the commune frame (``bpe_<code>`` columns): professions, pharmacies,
+#: care structures
+BPE_ALL_CODES = {**BPE_CODES, **BPE_STRUCTURE_CODES}
+#: datasets of ``compute.kind: published`` (values published for départements / régions / France
+#: only): ``match`` maps each compute key to the column it selects; ``level`` is the column naming
+#: the level (None: every row is a département) and ``code`` the column of the code
+PUBLISHED_DATASETS = {
+    "vaccination": {"match": {"indicator": "indicateur", "year": "annee"}, "level": "niveau",
+                    "code": "code"},
+    "mortality": {"match": {"cause": "cause", "sexe": "sexe", "year": "annee"}, "level": None,
+                  "code": "departement"},
+}
+#: words allowed in the ``geography`` field of a published indicator (levels where it exists)
+GEOGRAPHIES = ("département", "région", "France")
+_KINDS = {"sum", "ratio", "wmean", "growth", "quantile", "none", "published", "bv_estimate"}
 _FLAGS = {"incomplete_2025", "polygon_area"}  # automatic notes, see aggregation._notes()
 _REQUIRED = {"label", "unit", "formula", "source", "source_id", "vintage", "decimals", "theme",
              "coverage", "compute"}
@@ -72,10 +90,16 @@ def load_registry(path: Path = REGISTRY_PATH, text: str | None = None) -> dict[s
         if kind not in _KINDS:
             raise ValueError(f"{where} : indicateur {iid} : compute.kind {kind!r} inconnu ; "
                              f"valeurs possibles : {', '.join(sorted(_KINDS))}")
+        if kind == "published":
+            _check_published(iid, d, where)
+        elif kind == "bv_estimate" and not d["compute"].get("column"):
+            raise ValueError(f"{where} : indicateur {iid} : compute.column manque (colonne de "
+                             "cpts_diag.health_status.BV_ESTIMABLE_COLUMNS, p. ex. part_ald_2024)")
         if d["coverage"] not in ("metro", "france"):
             raise ValueError(f"{where} : indicateur {iid} : coverage doit valoir metro ou france")
         d["vintage"] = str(d["vintage"])
         d.setdefault("note", None)
+        d.setdefault("geography", None)
         d.setdefault("short_label", d["label"])
         d["flags"] = list(d.get("flags") or [])
         if set(d["flags"]) - _FLAGS:
@@ -84,17 +108,46 @@ def load_registry(path: Path = REGISTRY_PATH, text: str | None = None) -> dict[s
     return reg
 
 
+def _check_published(iid: str, d: dict, where: str) -> None:
+    """A ``published`` entry names a known dataset, every key selecting its rows, and where the
+    values exist (``geography``)."""
+    c = d["compute"]
+    ds = PUBLISHED_DATASETS.get(c.get("dataset"))
+    if ds is None:
+        raise ValueError(f"{where} : indicateur {iid} : compute.dataset {c.get('dataset')!r} "
+                         f"inconnu ; valeurs possibles : {', '.join(PUBLISHED_DATASETS)}")
+    miss = [k for k in ds["match"] if k not in c]
+    if miss:
+        raise ValueError(f"{where} : indicateur {iid} : compute.{', compute.'.join(miss)} manque ; "
+                         f"le jeu {c['dataset']} demande : {', '.join(ds['match'])}")
+    geo = [g.strip() for g in str(d.get("geography") or "").split(",") if g.strip()]
+    if not geo or set(geo) - set(GEOGRAPHIES):
+        raise ValueError(f"{where} : indicateur {iid} : le champ geography doit lister les niveaux "
+                         f"publiés parmi : {', '.join(GEOGRAPHIES)} (p. ex. « département, région, "
+                         "France »)")
+
+
+def bv_columns(registry: dict[str, dict] | None = None) -> list[str]:
+    """Bassin-de-vie columns (CartoSanté / INSEE) estimated by the registry (``bv_estimate``);
+    the commune frame carries each as ``bv_<column>``."""
+    registry = INDICATORS if registry is None else registry
+    return list(dict.fromkeys(d["compute"]["column"] for d in registry.values()
+                              if d["compute"]["kind"] == "bv_estimate"))
+
+
 INDICATORS: dict[str, dict] = load_registry()
 
 
 def registry_frame(ids=None) -> pd.DataFrame:
-    """The registry as a table (id, theme, label, unit, formula, source, vintage, coverage, note)
+    """The registry as a table (id, theme, label, unit, formula, source, vintage, coverage, note,
+    geography — where a ``published`` value exists, empty otherwise)
     for the reports' and README's « définitions des indicateurs »."""
     ids = list(INDICATORS) if ids is None else list(ids)
     rows = [{"id": i, "theme": INDICATORS[i]["theme"], "label": INDICATORS[i]["label"],
              "unit": INDICATORS[i]["unit"], "formula": INDICATORS[i]["formula"],
              "source": INDICATORS[i]["source"], "vintage": INDICATORS[i]["vintage"],
-             "coverage": INDICATORS[i]["coverage"], "note": INDICATORS[i]["note"] or ""}
+             "coverage": INDICATORS[i]["coverage"], "note": INDICATORS[i]["note"] or "",
+             "geography": INDICATORS[i]["geography"] or ""}
             for i in ids]
     return pd.DataFrame(rows)
 
@@ -106,6 +159,7 @@ def registry_markdown(ids=None) -> str:
     lines = ["| identifiant | indicateur | unité | formule | source | millésime |",
              "|---|---|---|---|---|---|"]
     for r in f.itertuples(index=False):
-        lines.append(f"| `{r.id}` | {esc(r.label)} | {esc(r.unit)} | {esc(r.formula)}"
+        geo = f" — publié seulement par : {esc(r.geography)}" if r.geography else ""
+        lines.append(f"| `{r.id}` | {esc(r.label)} | {esc(r.unit)} | {esc(r.formula)}{geo}"
                      f"{' — ' + esc(r.note) if r.note else ''} | {esc(r.source)} | {r.vintage} |")
     return "\n".join(lines)

@@ -29,7 +29,11 @@ value_same_basis, method, n_communes, n_missing, coverage, note. Levels: ``terri
   enter the computation; ``n_missing`` counts the communes left out (no value: secret, source gap).
 - ``method``: ``calculé``, ``publié (PTOD)`` (the département, région or France métropolitaine
   value is INSEE's published all-population aggregate), ``non couvert`` (metropolitan-only data,
-  France entière) or ``non calculable`` (e.g. a median over communes).
+  France entière), ``non calculable`` (e.g. a median over communes), ``publié (source)`` /
+  ``non publié à ce niveau`` (``compute.kind: published``: vaccination coverage, standardised
+  mortality, read from their source for the levels it publishes — département, région, France —
+  and n.d. elsewhere, the CPTS and its EPCIs included) or ``estimé (bassins de vie)``
+  (``compute.kind: bv_estimate``: population-weighted mean of the values of the bassins de vie).
 - ``value_same_basis``: on ``publié (PTOD)`` rows only, the value computed from the communes
   exactly as the territory's is (over the communes where the data exist, same weights); compare
   the territory with it, not with the published value, when coverage is partial. ``n_missing`` and
@@ -48,10 +52,12 @@ import pandas as pd
 from .aggregation import (_sort_tidy, aggregate, finalize, flag_frame, fmt_share,  # noqa: F401
                           published_values)
 from .commune_frame import (_per_commune, apl_by_commune, areas_by_commune,  # noqa: F401
-                            bpe_by_commune, commune_base, commune_indicators, fill_past_populations)
+                            bpe_by_commune, bv_by_commune, commune_base, commune_indicators,
+                            fill_past_populations)
 from .finess import (HOSPITAL_CATEGORIES, NON_CARE_ENTITIES, care_hospitals, classify_hospitals,
                      excluded_hospitals)
-from .indicator_registry import (AGE_BANDS, APL_PROFESSIONS_SHORT, BPE_CODES, COMPARATOR_LEVELS,
+from .indicator_registry import (AGE_BANDS, APL_PROFESSIONS_SHORT, BPE_ALL_CODES, BPE_CODES,
+                                 BPE_STRUCTURE_CODES, COMPARATOR_LEVELS,
                                  FRANCE, FRANCE_METRO, INDICATORS, LEVELS, LOCAL_LEVELS,
                                  REGISTRY_PATH, THEMES, TIDY_COLUMNS, UniqueKeyLoader,
                                  load_registry, load_yaml_unique, registry_frame, registry_markdown)
@@ -60,11 +66,12 @@ from .national import (NationalData, _data_stamp, _national, national_data,  # n
 
 __all__ = [
     "INDICATORS", "LEVELS", "LOCAL_LEVELS", "COMPARATOR_LEVELS", "AGE_BANDS",
-    "APL_PROFESSIONS_SHORT", "BPE_CODES", "TIDY_COLUMNS", "THEMES", "FRANCE", "FRANCE_METRO",
+    "APL_PROFESSIONS_SHORT", "BPE_CODES", "BPE_STRUCTURE_CODES", "BPE_ALL_CODES", "TIDY_COLUMNS",
+    "THEMES", "FRANCE", "FRANCE_METRO",
     "REGISTRY_PATH", "HOSPITAL_CATEGORIES", "NON_CARE_ENTITIES",
     "compute_all", "age_structure", "commune_table", "commune_values", "hospitals",
     "hospitals_excluded", "national_data", "NationalData", "aggregate", "commune_base",
-    "commune_indicators", "apl_by_commune", "bpe_by_commune", "areas_by_commune",
+    "commune_indicators", "apl_by_commune", "bpe_by_commune", "bv_by_commune", "areas_by_commune",
     "fill_past_populations", "finalize", "published_values", "load_registry", "load_yaml_unique",
     "UniqueKeyLoader", "registry_frame", "registry_markdown", "care_hospitals",
     "classify_hospitals", "excluded_hospitals",

@@ -14,10 +14,10 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .aggregation import aggregate, finalize, flag_frame, published_values
-from .commune_frame import (apl_by_commune, areas_by_commune, bpe_by_commune, commune_base,
-                            fill_past_populations)
-from .indicator_registry import FRANCE, FRANCE_METRO
+from .aggregation import aggregate, finalize, flag_frame, published_values, source_values
+from .commune_frame import (apl_by_commune, areas_by_commune, bpe_by_commune, bv_by_commune,
+                            commune_base, fill_past_populations)
+from .indicator_registry import FRANCE, FRANCE_METRO, bv_columns
 
 __all__ = ["NationalData", "national_data", "territory_membership", "rows_of"]
 
@@ -50,7 +50,8 @@ def _national_membership(base: pd.DataFrame) -> pd.DataFrame:
 
 #: The package files whose content shapes the national frames (part of the disk-cache key).
 _CODE_FILES = ("aggregation.py", "commune_frame.py", "national.py", "finess.py", "indicators.yaml",
-               "indicator_registry.py", "professions.py", "cog.py", "loaders.py", "importers.py")
+               "indicator_registry.py", "professions.py", "cog.py", "loaders.py", "importers.py",
+               "loaders_health.py", "health_status.py")
 
 
 def _cache_key(stamp: tuple) -> str:
@@ -141,15 +142,39 @@ def _build_national() -> NationalData:
     apl = L.load_apl()
     hosp = L.load_hospitals()
     ptod = L.load_territory_aggregates()
+    health = _health_tables()
+    bv = (bv_by_commune(com, health["cartosante"], bv_columns())
+          if health["cartosante"] is not None else None)
     base = commune_base(com, pop, soc, areas, bpe_by_commune(bpe, com["code_commune"]),
-                        apl_by_commune(apl), hosp)
+                        apl_by_commune(apl), hosp, bv)
     memb = _national_membership(base)
     agg = aggregate(base, memb)
-    tidy = finalize(agg, published_values(ptod), flags=flag_frame(base, memb, list_codes=False))
+    tidy = finalize(agg, published_values(ptod), flags=flag_frame(base, memb, list_codes=False),
+                    sourced=source_values(health))
     row_of = pd.Series(np.arange(len(base)), index=base["code_commune"].astype(str))
     return NationalData(base=base, tidy=tidy, row_of=row_of)
 
 
+def _health_tables() -> dict:
+    """The optional health-status tables (data contract §7) read by the registry: ``vaccination``
+    (SPF 2024), ``mortality`` (standardised, 2023), ``cartosante`` (bassins de vie 2024); ``None``
+    where the snapshot lacks the file (its indicators are then n.d. at every level)."""
+    from . import loaders_health as H
+    from .errors import DataNotInstalledError
+
+    out = {}
+    for key, load in (("vaccination", H.load_vaccination), ("mortality", H.load_standardised_mortality),
+                      ("cartosante", H.load_cartosante_bv)):
+        try:
+            out[key] = load()
+        except DataNotInstalledError:
+            out[key] = None
+    return out
+
+
+#: optional sources of the registry (§7 of the data contract): absent files leave n.d. values
+_OPTIONAL_SOURCES = (("vaccination_spf", None), ("mortality_standardised", None),
+                     ("cartosante_bv", None))
 _NATIONAL_SOURCES = (("cog_communes", None), ("population", None), ("population_age_42_43", None),
                      ("socio", None),
                      ("geo_communes_metro", None), ("bpe_sante", None), ("bpe_typequ", None),
@@ -159,12 +184,21 @@ _NATIONAL_SOURCES = (("cog_communes", None), ("population", None), ("population_
 def _data_stamp() -> tuple:
     """Identity of the input files (path, size, mtime): the cache key of :func:`national_data`.
 
-    A missing file raises DataNotInstalledError (with the fix) before any work is done."""
+    A missing file raises DataNotInstalledError (with the fix) before any work is done, except
+    the optional health-status files (:data:`_OPTIONAL_SOURCES`), noted ``absent``."""
     from .store import source_path
 
+    from .errors import DataNotInstalledError
+
     out = []
-    for sid, v in _NATIONAL_SOURCES:
-        _, _, path = source_path(sid, v)
+    for sid, v in _NATIONAL_SOURCES + _OPTIONAL_SOURCES:
+        try:
+            _, _, path = source_path(sid, v)
+        except DataNotInstalledError:
+            if (sid, v) not in _OPTIONAL_SOURCES:
+                raise
+            out.append((sid, "absent"))
+            continue
         st = path.stat()
         out.append((str(path), st.st_size, st.st_mtime_ns))
     return tuple(out)

@@ -18,7 +18,7 @@ from .safe_yaml import USER_LIMITS, YamlFileError, read_yaml
 from .schemas import COMMUNE_CODE_RE
 
 _ALLOWED_KEYS = {"id", "name", "source", "valid_from", "valid_to", "members", "supersedes",
-                 "replaced_by", "notes", "announced_population"}
+                 "replaced_by", "notes", "announced_population", "health_tables"}
 _ANNOUNCED_KEYS = {"value", "source", "year", "definition"}
 POPULATION_DEFINITIONS = ("municipale", "totale", "non précisée")
 _REQUIRED_KEYS = ("id", "name", "members")
@@ -84,7 +84,27 @@ def validate_perimeter_spec(data, where: str, expected_id: str | None = None) ->
         raise TerritoryError(f"{where} : valid_to ({out['valid_to']}) précède valid_from "
                              f"({out['valid_from']}). Correctif : corrigez l'une des deux dates.")
     out["announced_population"] = _norm_announced(data.get("announced_population"), where)
+    out["health_tables"] = _norm_health_tables(data.get("health_tables"), where)
     return out
+
+
+#: Most user health tables a perimeter may name (docs/health_tables.md).
+MAX_HEALTH_TABLES = 20
+
+
+def _norm_health_tables(v, where: str) -> list[str]:
+    """``health_tables``: a list of CSV paths (relative to the YAML file), checked when read."""
+    if v is None:
+        return []
+    if isinstance(v, str):
+        v = [v]
+    fix = "Correctif : health_tables: [\"sante/mes_indicateurs.csv\"] (chemins relatifs au fichier YAML)."
+    if not isinstance(v, list) or not all(isinstance(p, str) and p.strip() for p in v):
+        raise TerritoryError(f"{where} : health_tables doit être une liste de chemins de fichiers CSV. {fix}")
+    if len(v) > MAX_HEALTH_TABLES:
+        raise TerritoryError(f"{where} : health_tables : {len(v)} fichiers, au plus "
+                             f"{MAX_HEALTH_TABLES}. {fix}")
+    return [p.strip() for p in v]
 
 
 def _norm_announced(v, where: str) -> dict | None:

@@ -147,6 +147,46 @@ SCHEMAS: dict[str, Schema] = {
     "geo_epci": Schema((code("code", _SIREN), *text("nom")), rows=(1_150, 1_300), unique=("code",)),
     "geo_departements": Schema((code("code", _DEP), *text("nom")), rows=(96, 96), unique=("code",),
                                metro_from="code", deps_exactly=METRO_DEPARTEMENTS),
+    # état de santé, contrat de données §7 (row counts as published there)
+    "vaccination_spf": Schema(
+        (code("code", r"^(\d{2}|2[AB]|97\d|FR)$"), *num("annee", "valeur", nullable=False),
+         *text("niveau", "libelle", "indicateur", "unite")),
+        rows=(9_460, 9_460), unique=("annee", "niveau", "code", "indicateur")),
+    "mortality_standardised": Schema(
+        (code("departement", _DEP), *num("annee", "valeur", nullable=False),
+         *text("sexe", "cause", "unite")),
+        rows=(6_864, 6_864), unique=("annee", "departement", "sexe", "cause"),
+        metro_from="departement"),
+    "mortality_crude": Schema(
+        # 9,971 lines in the contract, one of them empty (dropped by the loader)
+        (code("code", r"^(\d{2}|2[AB]|97\d|\d{9})$"), *text("niveau", "libelle", "periode"),
+         *num("taux_mortalite_pour_1000")),
+        rows=(9_970, 9_971), unique=("niveau", "code", "periode")),
+    "cartosante_bv": Schema(
+        # 977ZZ, 978ZZ: Saint-Barthélemy and Saint-Martin, pseudo-codes of CartoSanté
+        (code("code_bv2022", r"^(\d{5}|2[AB]\d{3}|97[78]ZZ)$"),
+         *text("libelle_bv", "cellules_secret_statistique"),
+         *num("part_ald_2024", "part_benef_ophtalmo_2024", "apl_mg_2023", "densite_mg_lib_2024",
+              "densite_infirmiers_lib_2024", "densite_sages_femmes_lib_2024",
+              "densite_orthophonistes_lib_2024", "densite_pharmacies_2024")),
+        rows=(1_709, 1_709), unique=("code_bv2022",)),
+    "bv_local_stats": Schema(
+        (code("code_bv2022", COMMUNE_CODE_RE.pattern), *text("libelle_bv"),
+         *num("deces_domicilies_2024", "part_75p_2022", "taux_pauvrete_2021", "revenu_median_2021",
+              "part_peu_diplomes_2022", "part_familles_monoparentales_2022", "part_moins_15_2022",
+              "part_locataires_hlm_2022", "part_suroccupation_accentuee_2022")),
+        rows=(1_707, 1_707), unique=("code_bv2022",)),
+    # offre de soins, contrat de données §7 et §3.15
+    "sae_2022": Schema(
+        # DROM départements are written 9A–9F by the SAE; their COG 2025 commune is empty
+        (code("finess", r"^\d[0-9AB]\d{7}$"), code("finess_entite_juridique", r"^\d[0-9AB]\d{7}$"),
+         code("dep", r"^(\d{2}|2[AB]|9[A-F])$"), commune("code_commune_cog2025", nullable=True),
+         code("categorie", r"^\d{3}$"), code("categorie_regroupee", r"^(PUB|PNL|PLU)\d+$"),
+         *num("annee", nullable=False), *text("raison_sociale", "categorie_libelle_derive")),
+        rows=(3_995, 3_995), unique=("finess",)),
+    "nurses_age_drees": Schema(
+        (*text("niveau", "sexe", "tranche_age"), *num("annee", "effectif", nullable=False)),
+        rows=(45_984, 45_984), unique=("niveau", "reg", "dep", "sexe", "tranche_age", "annee")),
 }
 
 

@@ -58,6 +58,7 @@ class Source:
 
 _INSEE_LO = "Licence Ouverte / Open Licence (Etalab)"
 _PTOD = "indicateurs calculés par l'observatoire PTOD (dépôt sans licence déclarée)"
+_NO_LICENCE = "non déclarée par le dépôt (licence de l'éditeur non vérifiable hors ligne)"
 
 SOURCES: dict[str, Source] = {
     s.id: s
@@ -156,6 +157,55 @@ SOURCES: dict[str, Source] = {
             "cpts_sources", "Périmètres des CPTS (sources publiques)", "tabular",
             {2024: "cpts/perimetres_sources.csv"}, 2024, "2025", "ARS Auvergne-Rhône-Alpes, CPAM Loire, CPTS du Roannais",
             "non déclarée (faits tirés de documents publics)", "communiqués et projets de santé publics",
+        ),
+        # --- état de santé (contrat de données §7): optional, an older snapshot lacks them ---
+        Source(
+            "vaccination_spf", "Couvertures vaccinales des adolescents et adultes", "tabular",
+            {2024: "sante/couverture_vaccinale_spf.csv"}, 2024, "départements, régions 2016",
+            "Santé publique France", _NO_LICENCE,
+            "open data SPF (Géodes / Odissé) via diegogalfre8/Hackathon_DataLab",
+            required=False, notes="années 2011 à 2024 selon l'indicateur",
+        ),
+        Source(
+            "mortality_standardised", "Taux standardisés de mortalité par département", "tabular",
+            {2023: "sante/mortalite_standardisee_departement.csv"}, 2023, "départements",
+            "non nommé (format des exports CépiDc-Inserm / Odissé)", _NO_LICENCE,
+            "jjchabutDataCRM/sante-territoires", required=False,
+            notes="toutes causes 2010 à 2023 ; 18 causes × sexe en 2023 ; ni région ni France",
+        ),
+        Source(
+            "mortality_crude", "Taux brut de mortalité par période intercensitaire", "tabular",
+            {2018: "insee/mortalite_brute_1968_2018.csv"}, 2018, "EPCI 2018, régions 2016",
+            "Insee", _NO_LICENCE, "séries historiques du RP via aubryprieur/streamlit_data_territoire",
+            required=False, notes="périodes 1968-1975 à 2013-2018 ; pas de ligne France",
+        ),
+        Source(
+            "cartosante_bv", "CartoSanté par bassin de vie (ALD, APL, densités de professionnels)",
+            "tabular", {2024: "sante/cartosante_bassins_de_vie_2024.csv"}, 2024, "bassins de vie 2022",
+            "CartoSanté", _NO_LICENCE,
+            "export CartoSanté via louiselize/Data_Analysis_Lattitudes_Sante_et_Territoires",
+            required=False, notes="ALD 2024, APL 2023, densités 2024 (SNDS/RPPS) ; secret statistique vide",
+        ),
+        Source(
+            "bv_local_stats", "Statistiques locales par bassin de vie", "tabular",
+            {2024: "insee/statistiques_locales_bassins_de_vie.csv"}, 2024, "bassins de vie 2022",
+            "Insee", _NO_LICENCE,
+            "Statistiques locales Insee via louiselize/Data_Analysis_Lattitudes_Sante_et_Territoires",
+            required=False, notes="décès domiciliés 2024 ; RP 2022 ; Filosofi 2021",
+        ),
+        # --- offre de soins (contrat de données §7 et §3.15): optional, an older snapshot lacks them ---
+        Source(
+            "sae_2022", "Établissements sanitaires de la SAE (statistique annuelle des établissements)",
+            "tabular", {2022: "drees/sae2022_etablissements.csv"}, 2022, "2025 (dérivé de COMINSEE)",
+            "Drees", _NO_LICENCE, "SAE 2022, bordereau d'identification (copie d'un dépôt public)",
+            required=False, notes="établissements sanitaires seulement : ni EHPAD, ni MSP, ni centre de santé",
+        ),
+        Source(
+            "nurses_age_drees", "Infirmières libérales actives par département, sexe et âge", "tabular",
+            {2023: "drees/infirmiers_liberaux_departement_age_2012_2023.csv"}, 2023, "départements, régions 2016",
+            "Drees (SNDS)", _NO_LICENCE,
+            "Drees, « Effectifs d'infirmières libérales actives » (mars 2025) via Courgetteeee/Projet_Sante_Publique_R",
+            required=False, notes="années 2012 à 2023 ; tranches d'âge de 5 ans ; France hors Mayotte",
         ),
     ]
 }

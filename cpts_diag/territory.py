@@ -77,6 +77,7 @@ class Territory:
     path: Path | None = None
     recoded: dict[str, str] = field(default_factory=dict)
     announced_population: dict | None = None
+    health_tables: list[str] = field(default_factory=list)  # user CSVs (absolute paths)
 
     # -- constructors --------------------------------------------------------------------------
     @classmethod
@@ -147,6 +148,8 @@ class Territory:
             valid_to=spec.get("valid_to"), supersedes=spec.get("supersedes"),
             replaced_by=spec.get("replaced_by"), notes=spec.get("notes"), path=path,
             recoded=recoded, announced_population=spec.get("announced_population"),
+            health_tables=[str((path.parent / p).resolve()) if path is not None else p
+                           for p in spec.get("health_tables") or []],
         )
 
     # -- views ---------------------------------------------------------------------------------
@@ -177,9 +180,9 @@ class Territory:
         territory built in Python can be written as ``<id>.yaml`` and reloaded by the batch."""
         spec = {"id": self.id, "name": self.name, "members": {"communes": list(self.communes)}}
         for k in ("source", "valid_from", "valid_to", "supersedes", "replaced_by", "notes",
-                  "announced_population"):
+                  "announced_population", "health_tables"):
             v = getattr(self, k)
-            if v not in (None, "", {}):
+            if v not in (None, "", {}, []):
                 spec[k] = v
         return spec
 

@@ -26,7 +26,8 @@ suffix="", labels=None, colors=None)``.
 
 **Maps**: :func:`choropleth` (``drop_empty=False``: empty classes stay in the legend, so two
 reports are comparable), :func:`small_multiples`, :func:`category_map`, :func:`hospital_map`,
-:func:`figure_png`; :func:`interactive_map` with :class:`Layer` (its legend lists exactly the
+:func:`figure_png`, :func:`commune_symbols_map` (counts per commune as symbols);
+:func:`interactive_map` with :class:`Layer` (its legend lists exactly the
 labels and colours of the layer's classes; the tooltip gives the value and its class);
 :func:`standalone_html` / :func:`iframe_html` inline Leaflet (no CDN). Geometry helpers
 (:func:`context_communes`, :func:`outline_of`) live in :mod:`cpts_diag.geometry`.
@@ -41,6 +42,7 @@ from .classes import (APL_MG_BINS, APL_MG_COLORS, APL_MG_LABELS, DIRECTIONS, MIS
                       make_classes, nice_step, official_apl_classes)
 from .fixed import MAP_CLASSES_FILE, classes_for, figure_record, load_map_classes
 from .interactive import Layer, _light_geometry, interactive_map
+from .points import commune_symbols_map
 from .static import (CONTEXT_COLOR, HOSPITAL_STYLES, MISSING_EDGE, OUTLINE_COLOR, category_map,
                      choropleth, figure_png, hospital_map, hospitals_frame, small_multiples,
                      top_towns)
@@ -53,5 +55,5 @@ __all__ = [
     "leaflet_css", "leaflet_js", "context_communes", "outline_of", "MISSING_LABEL", "MISSING_COLOR",
     "MISSING_EDGE", "CONTEXT_COLOR", "OUTLINE_COLOR", "HOSPITAL_STYLES", "APL_MG_BINS",
     "APL_MG_COLORS", "APL_MG_LABELS", "DIRECTIONS", "LAMBERT93", "WGS84", "VENDOR_DIR",
-    "MAP_CLASSES_FILE", "_to_l93", "_light_geometry",
+    "MAP_CLASSES_FILE", "_to_l93", "_light_geometry", "commune_symbols_map",
 ]

@@ -257,16 +257,32 @@ def category_map(gdf, column: str, *, title: str, legend_title: str, source: str
 
 HOSPITAL_STYLES = {  # statut → (label, marker, colour)
     "public": ("Public", "o", "#08519c"),
+    "prive_non_lucratif": ("Privé non lucratif", "D", "#31a354"),  # SAE 2022 (PNL)
+    "prive_lucratif": ("Privé lucratif", "s", "#e6550d"),  # SAE 2022 (PLU)
     "prive": ("Privé", "s", "#e6550d"),
     None: ("Statut non renseigné", "^", "#636363"),
 }
 
 
+def base_map(communes, context=None, outline=None, figsize=None):
+    """``(communes in Lambert 93, figure, axes)``: the territory's communes in a neutral fill over
+    their neighbours, its outline, framed on the communes (the background of point maps)."""
+    g = _to_l93(communes)
+    fig, ax = _new_figure(g, figsize)
+    _frame_extent(ax, g)
+    _draw_context(ax, context, None)
+    g.plot(ax=ax, facecolor="#f7f4ea", edgecolor="#c9c3b3", linewidth=0.5, zorder=2)
+    _draw_context(ax, None, _to_l93(outline) if outline is not None else outline_of(g))
+    _frame_extent(ax, g)
+    return g, fig, ax
+
+
 def _norm_statut(x):
-    """``public`` / ``prive`` (``privé`` accepted) or NaN."""
+    """``public`` / ``prive`` / ``prive_non_lucratif`` / ``prive_lucratif`` (accents and spaces
+    accepted: « privé non lucratif ») or NaN."""
     if isinstance(x, str):
-        x = x.strip().lower().replace("é", "e")
-        if x in ("public", "prive"):
+        x = x.strip().lower().replace("é", "e").replace(" ", "_")
+        if x in HOSPITAL_STYLES:
             return x
     return np.nan
 
@@ -281,13 +297,7 @@ def hospital_map(communes, hospitals, *, title: str, source: str, context=None, 
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    g = _to_l93(communes)
-    fig, ax = _new_figure(g, figsize)
-    _frame_extent(ax, g)
-    _draw_context(ax, context, None)
-    g.plot(ax=ax, facecolor="#f7f4ea", edgecolor="#c9c3b3", linewidth=0.5, zorder=2)
-    _draw_context(ax, None, _to_l93(outline) if outline is not None else outline_of(g))
-    _frame_extent(ax, g)
+    g, fig, ax = base_map(communes, context, outline, figsize)
     h = _to_l93(hospitals) if hospitals is not None and len(hospitals) else None
     if h is not None:  # keep what the frame shows
         (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()

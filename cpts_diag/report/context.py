@@ -37,11 +37,16 @@ class ReportContext:
     tiles: str | None = None
     perimeter_warnings: list[str] = field(default_factory=list)
     kind: str = "CPTS"  # how the text names the territory (« la CPTS »)
-    scenario: object = None  # section 4.6: a scenario mapping or YAML path (None: no section)
+    scenario: object = None  # section 5.6: a scenario mapping or YAML path (None: no section)
+    health_tables: list = field(default_factory=list)  # section 4: the user's health CSVs
     # Inputs loaded on first use from the data layer; a test passes its own (small fixtures).
     polygons: tuple | None = None  # (territory communes GeoDataFrame, neighbours GeoDataFrame)
     epci_sizes: pd.DataFrame | None = None  # epci_siren, n_communes (whole EPCI)
     all_hospitals: pd.DataFrame | None = None  # every FINESS entity (load_hospitals)
+    all_sae: pd.DataFrame | None = None  # every SAE 2022 establishment (sae.load_sae); empty: absent
+    bpe_health: pd.DataFrame | None = None  # BPE 2024 health counts (code_commune, typequ, nb)
+    nurse_ages: pd.DataFrame | None = None  # liberal nurses by area and age (sae.load_nurse_ages)
+    health_inputs: dict | None = None  # section 4's frames (health_status.INPUT_KEYS); None: loaded
 
     def __post_init__(self):
         from .. import indicators as ind
@@ -193,22 +198,108 @@ class ReportContext:
             self.epci_sizes = load_epcis()[["epci_siren", "n_communes"]]
         return self.epci_sizes
 
+    def health(self) -> dict | None:
+        """Section 4's input frames, loaded once; None when the health files of the data contract
+        (§ 7) are not installed (an older snapshot): the section then says so."""
+        if self.health_inputs is None:
+            from ..errors import DataNotInstalledError
+            from ..health_status import load_inputs
+
+            try:
+                self.health_inputs = load_inputs()
+            except DataNotInstalledError:
+                self.health_inputs = {}
+        return self.health_inputs or None
+
+    # -- care offer: establishments (SAE 2022 + FINESS 2020), BPE structures, nurses' age ----------
+    def _optional(self, attr: str, load) -> pd.DataFrame | None:
+        """An optional input frame, loaded once; None when its file is not installed (or empty)."""
+        if getattr(self, attr) is None:
+            from ..errors import DataNotInstalledError
+
+            try:
+                setattr(self, attr, load())
+            except DataNotInstalledError:
+                setattr(self, attr, pd.DataFrame())
+        frame = getattr(self, attr)
+        return frame if len(frame) else None
+
+    @property
+    def sae(self) -> pd.DataFrame | None:
+        """Every SAE 2022 establishment; None when the file is not installed (older snapshot)."""
+        from ..sae import load_sae
+
+        return self._optional("all_sae", load_sae)
+
+    @property
+    def nurse_age_table(self) -> pd.DataFrame | None:
+        """The DREES liberal-nurse age file; None when not installed."""
+        from ..sae import load_nurse_ages
+
+        return self._optional("nurse_ages", load_nurse_ages)
+
     @cached_property
-    def nearby_hospitals(self) -> pd.DataFrame:
-        """Care establishments in the territory and within 5 km of it (``dans_cpts``), computed
-        once for the static and the interactive map."""
-        from .. import maps
-        from ..finess import care_hospitals
+    def all_establishments(self) -> pd.DataFrame:
+        """Every care establishment of France: SAE 2022 where the SAE has it, else FINESS 2020
+        (:func:`cpts_diag.sae.merge_with_finess`; columns :data:`~cpts_diag.sae.ESTABLISHMENT_COLUMNS`)."""
+        from ..sae import merge_with_finess, sae_establishments
 
         if self.all_hospitals is None:
             from ..loaders import load_hospitals
 
             self.all_hospitals = load_hospitals()
-        h = maps.hospitals_frame(care_hospitals(self.all_hospitals))
+        return merge_with_finess(sae_establishments(self.sae), self.all_hospitals)
+
+    @cached_property
+    def establishments(self) -> pd.DataFrame:
+        """The territory's care establishments (:attr:`all_establishments` of its communes) with
+        ``commune`` (name), sorted by commune, category and name."""
+        e = self.all_establishments
+        e = e[e["code_commune"].isin(self.territory.communes)].copy()
+        e["commune"] = e["code_commune"].map(self.communes.set_index("code_commune")["nom"])
+        return e.sort_values(["commune", "categorie", "nom"]).reset_index(drop=True)
+
+    @cached_property
+    def nearby_hospitals(self) -> pd.DataFrame:
+        """Care establishments in the territory and within 5 km of it (``dans_cpts``), computed
+        once for the static and the interactive map. An establishment without coordinates (SAE
+        2022 only: the SAE gives no address) is placed at the centre of its commune when that
+        commune is drawn (``localisation``: ``adresse`` or ``centre de la commune``)."""
+        from .. import maps
+        from ..sae import place_at_commune_centres
+
+        polys = pd.concat([self.geo[["code_commune", "geometry"]],
+                           self.context_polygons[["code_commune", "geometry"]]])
+        h = maps.hospitals_frame(place_at_commune_centres(self.all_establishments, polys))
         zone = maps._to_l93(self.geo).geometry.union_all().buffer(NEAR_HOSPITALS_M)
         near = h[h.to_crs(maps.LAMBERT93).geometry.within(zone).to_numpy()].copy()
         near["dans_cpts"] = near["code_commune"].isin(self.territory.communes)
         return near
+
+    @cached_property
+    def structures(self) -> pd.DataFrame | None:
+        """MSP and centres de santé recorded by the BPE 2024 per commune of the territory
+        (``code_commune``, ``nom``, ``msp``, ``cds``); None when the BPE is not installed."""
+        from ..loaders import load_bpe_health
+        from ..sae import structures_by_commune
+
+        bpe = self._optional("bpe_health", load_bpe_health)
+        if bpe is None:
+            return None
+        s = structures_by_commune(bpe, self.territory.communes)
+        return s.merge(self.communes[["code_commune", "nom"]], on="code_commune", how="left")
+
+    @cached_property
+    def nurse_ages_shares(self) -> pd.DataFrame | None:
+        """Shares of liberal nurses aged 55+ and 60+ (:func:`cpts_diag.sae.nurse_age_shares`) in
+        the territory's départements, régions and France; None when the file is not installed."""
+        from ..sae import nurse_age_shares
+
+        ages = self.nurse_age_table
+        if ages is None:
+            return None
+        # the comparators of the report (none beyond MAX_COMPARATOR_AREAS: France only)
+        return nurse_age_shares(ages, [c for c, _ in self.deps], [c for c, _ in self.regions])
 
     @property
     def geo(self):

@@ -26,9 +26,13 @@ class Diagnostic:
     :class:`~cpts_diag.territory.Territory`."""
 
     def __init__(self, territory, output_dir=None, apl_year: int = 2023, tiles: str | None = None,
-                 scenario=None, display_outputs: bool = True):
+                 scenario=None, display_outputs: bool = True, health_tables=None):
         self.ctx = build_context(territory, apl_year=apl_year, tiles=tiles)
         self.ctx.scenario = scenario
+        # the user's health tables: those named in the perimeter YAML, then those passed here
+        extra = [health_tables] if isinstance(health_tables, str) else list(health_tables or [])
+        self.ctx.health_tables = list(dict.fromkeys([*self.ctx.territory.health_tables,
+                                                     *map(str, extra)]))
         self.renderer = Renderer(output_dir, display=display_outputs)
 
     @property

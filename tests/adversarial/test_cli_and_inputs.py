@@ -13,6 +13,7 @@ BOMB = ("a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
         "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
         "g: [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n")
 SUPPLY_HEAD = "code_commune,medecins,activite,age,centre_de_sante\n"
+HEALTH_HEAD = "indicateur,niveau,code,valeur,effectif,unite,annee,source\n"
 
 # (case id, argv, files {name: text}, needles)
 CASES = [
@@ -47,6 +48,24 @@ CASES = [
      {"s.yaml": "title: x\nremove_gps: {'42187': 1}\n"}, ["hors du périmètre", "grand-saint-etienne"]),
     ("report-scenario-alias-title", ["report", "roannais-2024", "--scenario", "s.yaml"],
      {"s.yaml": "title: &t [a, b]\nremove_gps: {'42187': 1}\n"}, ["title"]),
+    # report --health: the user's health tables (docs/health_tables.md), checked at the door
+    ("report-health-missing", ["report", "roannais-2024", "--health", "absent.csv"], {}, ["absent.csv"]),
+    ("report-health-unknown-level", ["report", "roannais-2024", "--health", "h.csv"],
+     {"h.csv": HEALTH_HEAD + "X,commune,42187,3,,%,2024,CPAM\n"}, ["h.csv", "ligne 2", "niveau"]),
+    ("report-health-rate-over-100", ["report", "roannais-2024", "--health", "h.csv"],
+     {"h.csv": HEALTH_HEAD + "X,cpts,,150,,%,2024,CPAM\n"}, ["ligne 2", "valeur"]),
+    ("report-health-text-value", ["report", "roannais-2024", "--health", "h.csv"],
+     {"h.csv": HEALTH_HEAD + "X,cpts,,beaucoup,,%,2024,CPAM\n"}, ["ligne 2", "valeur"]),
+    ("report-health-no-source", ["report", "roannais-2024", "--health", "h.csv"],
+     {"h.csv": HEALTH_HEAD + "X,cpts,,12,,%,2024,\n"}, ["ligne 2", "source"]),
+    ("report-health-duplicate", ["report", "roannais-2024", "--health", "h.csv"],
+     {"h.csv": HEALTH_HEAD + "X,cpts,,12,,%,2024,CPAM\nX,cpts,,13,,%,2024,CPAM\n"}, ["ligne 3"]),
+    ("report-health-bad-year", ["report", "roannais-2024", "--health", "h.csv"],
+     {"h.csv": HEALTH_HEAD + "X,cpts,,12,,%,1789,CPAM\n"}, ["ligne 2", "annee"]),
+    ("report-health-negative-count", ["report", "roannais-2024", "--health", "h.csv"],
+     {"h.csv": HEALTH_HEAD + "X,cpts,,12,-3,%,2024,CPAM\n"}, ["ligne 2", "effectif"]),
+    ("report-health-binary", ["report", "roannais-2024", "--health", "h.csv"],
+     {"h.csv": b"\x00\xff\xfe\x00"}, ["h.csv"]),
     # indicators
     ("indicators-unknown", ["indicators", "nulle-part"], {}, ["nulle-part"]),
     ("indicators-empty", ["indicators", ""], {}, ["inconnue"]),

@@ -62,6 +62,8 @@ REFUSED = [
     ("announced-no-source", good() + "announced_population: {value: 1200}\n", ["source"]),
     ("name-not-string", 'id: t\nname: [a, b]\nmembers: {communes: ["42187"]}\n', ["name"]),
     ("name-too-long", good(name="x" * 5000), ["name"]),
+    ("health-tables-not-list", good() + "health_tables: 3\n", ["health_tables"]),
+    ("health-tables-empty-path", good() + "health_tables: ['']\n", ["health_tables"]),
     ("binary-file", b"\x00\x01\x02\xff\xfe id: t", ["t.yaml"]),
     ("latin1-file", good(name="Forez").replace("Forez", "Forêt").encode("latin-1"), ["utf-8"]),
 ]

@@ -318,7 +318,7 @@ def test_report_section_is_off_by_default_and_on_with_a_scenario(snapshot_dir):
     blocks = d.blocks("scenario")
     texts = " ".join(b.markdown for b in blocks if isinstance(b, B.Text)) + " ".join(
         b.text for b in blocks if isinstance(b, B.Heading))
-    assert "4.6 Scénario" in texts and "passent sous le seuil" in texts
+    assert "5.6 Scénario" in texts and "passent sous le seuil" in texts
     assert any(isinstance(b, B.Figure) and b.name == "carte_scenario" for b in blocks)
     tables = {b.name: b.df for b in blocks if isinstance(b, B.Table)}
     down, up = tables["scenario_baisses"], tables["scenario_hausses"]

@@ -28,10 +28,12 @@ CPTS = "ondaine-forez"
 EXPECTED_FIGURES = {"carte_identite_epci", "structure_age", "carte_indice_vieillissement",
                     "carte_evolution_population", "carte_densite", "csp", "densites_professionnels",
                     "carte_apl_mg", "carte_apl_mg_moins65", "carte_apl_autres_professions",
-                    "carte_hopitaux"}
+                    "carte_hopitaux", "carte_msp_centres_sante", "sante_grippe_65"}
 EXPECTED_TABLES = {"chiffres_cles", "epci", "structure_age", "vieillissement_epci", "population",
                    "socio_economie", "offre_bpe", "apl_classes", "apl_medecins_generalistes",
-                   "apl_autres_professions", "hopitaux", "sources", "communes"}
+                   "apl_autres_professions", "hopitaux", "sources", "communes", "age_infirmiers",
+                   "msp_centres_sante", "sante_vaccination", "sante_mortalite", "sante_mortalite_causes",
+                   "sante_bassins_de_vie", "sante_mortalite_epci"}
 MACHINE_PATHS = tuple(f"/{d}/" for d in ("work", "tmp", "root", "home"))  # this machine's roots
 
 pytestmark = pytest.mark.integration

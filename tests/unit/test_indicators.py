@@ -170,7 +170,9 @@ def test_bpe_absence_is_zero():
     bpe = pd.DataFrame({"code_commune": ["00001", "00001", "00002"],
                         "typequ": ["D265", "D307", "D265"], "nb": [3, 1, 2]})
     w = I.bpe_by_commune(bpe, pd.Series(["00001", "00002", "00003"])).set_index("code_commune")
-    assert w.loc["00003"].tolist() == [0.0] * 6
+    # 8 BPE columns: six professions/pharmacies + D113 (maisons de santé) + D108 (centres de santé)
+    assert w.loc["00003"].tolist() == [0.0] * 8
+    assert w.columns.tolist()[-2:] == ["bpe_D113", "bpe_D108"]
     assert w.loc["00001", "bpe_D265"] == 3 and w.loc["00001", "bpe_D307"] == 1
     assert w.loc["00002", "bpe_D307"] == 0
 

@@ -3,8 +3,8 @@
 ``diag.show("demographie")``) to its builder. Titles and anchors: :mod:`._titles`."""
 from __future__ import annotations
 
-from . import (annex, apl, demography, hospitals, identity, interactive, scenario, socio, sources,
-               summary, supply)
+from . import (annex, apl, demography, health, hospitals, identity, interactive, scenario, socio,
+               sources, summary, supply)
 from ._titles import TITLES
 
 SECTIONS = {
@@ -12,6 +12,7 @@ SECTIONS = {
     "identite": identity.build,
     "demographie": demography.build,
     "socio": socio.build,
+    "sante": health.build,
     "offre": supply.build,
     "apl": apl.build,
     "hopitaux": hospitals.build,

@@ -9,18 +9,19 @@ TITLES = {
     "identite": ("1. Carte d'identité du territoire", "identite"),
     "demographie": ("2. Démographie", "demographie"),
     "socio": ("3. Situation socio-économique", "socio"),
-    "offre": ("4. Offre de soins", "offre"),
-    "apl": ("4.2 Accessibilité aux professionnels de santé (APL)", "apl"),
-    "hopitaux": ("4.4 Établissements de soins", "hopitaux"),
-    "carte": ("4.5 Carte interactive des indicateurs", "carte"),
-    "scenario": ("4.6 Scénario", "scenario"),
-    "sources": ("5. Sources et millésimes", "sources"),
+    "sante": ("4. État de santé de la population", "sante"),
+    "offre": ("5. Offre de soins", "offre"),
+    "apl": ("5.2 Accessibilité aux professionnels de santé (APL)", "apl"),
+    "hopitaux": ("5.4 Établissements de soins", "hopitaux"),
+    "carte": ("5.5 Carte interactive des indicateurs", "carte"),
+    "scenario": ("5.6 Scénario", "scenario"),
+    "sources": ("6. Sources et millésimes", "sources"),
     "annexe": ("Annexe : indicateurs par commune", "annexe"),
 }
 
 
 def heading(section_id: str, title: str | None = None) -> Heading:
-    """The heading of a section (level 2 for « 1. », 3 for « 4.2 »)."""
+    """The heading of a section (level 2 for « 1. », 3 for « 5.2 »)."""
     t, anchor = TITLES[section_id]
     first = t.split(" ")[0].rstrip(".")
     level = 3 if first[:1].isdigit() and "." in first else 2

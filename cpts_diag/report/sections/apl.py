@@ -1,4 +1,4 @@
-"""4.2 and 4.3 Accessibility (APL): GPs with the DREES classes (« moins de 2,5 », « de 2,5 à moins
+"""5.2 and 5.3 Accessibility (APL): GPs with the DREES classes (« moins de 2,5 », « de 2,5 à moins
 de 4 », « 4 ou plus »), a class table that agrees with the map, and the other professions."""
 from __future__ import annotations
 
@@ -114,12 +114,12 @@ def other_blocks(ctx) -> list:
     table = compare_table(ctx, ids, "apl_autres_professions",
                           "APL aux autres professionnels de santé (ETP pour 100 000 hab. standardisés)", france=True)
     if not ctx.mappable:
-        return [sub("4.3 Accessibilité aux autres professionnels de santé"), text, no_map(ctx, title), table]
+        return [sub("5.3 Accessibilité aux autres professionnels de santé"), text, no_map(ctx, title), table]
     fig = maps.small_multiples(ctx.geo, panels, title=title, source=map_source(ctx, panels[0][0]),
                                context=ctx.context_polygons,
                                note="Classes fixes, les mêmes dans tous les rapports, centrées sur la valeur "
                                     "de la France métropolitaine : tons chauds en dessous, tons froids au-dessus.")
-    return [sub("4.3 Accessibilité aux autres professionnels de santé"), text,
+    return [sub("5.3 Accessibilité aux autres professionnels de santé"), text,
             B.Figure("carte_apl_autres_professions", fig, {"title": title, "kind": "petits multiples",
                                                             "panels": records}),
             table]

@@ -1,4 +1,4 @@
-"""4.5 The interactive map: one layer per mapped indicator, with the same fixed classes as the
+"""5.5 The interactive map: one layer per mapped indicator, with the same fixed classes as the
 static maps; self-contained (Leaflet inlined), not printed in the PDF."""
 from __future__ import annotations
 

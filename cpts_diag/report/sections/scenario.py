@@ -1,4 +1,4 @@
-"""4.6 Scénario (only when a scenario is given): APL before / after GP departures or a new
+"""5.6 Scénario (only when a scenario is given): APL before / after GP departures or a new
 practice, computed by the APL engine, added to the published APL."""
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def build(ctx) -> list:
 
     spec = ScenarioSpec.coerce(spec, where="paramètre scenario")
     res = run_spec(ctx.territory, spec)
-    title = f"4.6 Scénario : simulation de l'accessibilité aux {load_parameters(spec.year).label}"
+    title = f"5.6 Scénario : simulation de l'accessibilité aux {load_parameters(spec.year).label}"
     src = f"Drees, APL {spec.year} ; calcul cpts-diag (moteur APL) ; {res.sources['supply']}"
     return [heading("scenario", title),
             B.Text("Que deviendrait l'APL si des médecins partaient ou si un cabinet ouvrait ? cpts-diag "

@@ -1,4 +1,4 @@
-"""5. Sources et millésimes: every dataset used (publisher, vintages, COG, licence, provenance and
+"""6. Sources et millésimes: every dataset used (publisher, vintages, COG, licence, provenance and
 derivation — said once here, not in every caption) and the reading conventions of the report."""
 from __future__ import annotations
 
@@ -25,6 +25,15 @@ def sources_frame(ctx) -> pd.DataFrame:
         used.setdefault("socio", set())
     for sid in ("cog_communes", "geo_communes_8dep", "hospitals", "cpts_sources"):
         used.setdefault(sid, set())
+    if ctx.sae is not None:  # section 5.4
+        used.setdefault("sae_2022", set())
+    if ctx.nurse_age_table is not None:  # section 5.1
+        used.setdefault("nurses_age_drees", set())
+    if ctx.health() is not None:  # section 4 read them
+        from .health import SOURCE_IDS
+
+        for sid in SOURCE_IDS:
+            used.setdefault(sid, set())
     if "geo_communes_metro" in used:
         used["geo_communes_metro"] = {str(SOURCES["geo_communes_metro"].default_vintage)}
     rows = []
@@ -49,7 +58,10 @@ def conventions() -> str:
         "jamais comptée comme zéro ; sur les cartes, les communes concernées sont hachurées (« Donnée manquante »).",
         "- Les valeurs du territoire et des EPCI sont recalculées à partir des communes (rapports de sommes, "
         "moyennes pondérées) ; celles des départements, régions et de la France proviennent des mêmes "
-        "calculs nationaux ou, pour le taux de pauvreté et le niveau de vie médian, des agrégats publiés.",
+        "calculs nationaux ou, pour le taux de pauvreté et le niveau de vie médian, des agrégats publiés. "
+        "Les couvertures vaccinales et la mortalité standardisée sont les valeurs publiées par leur "
+        "source (départements, régions, France ; n.d. pour la CPTS et ses EPCI) ; la part de la "
+        "population en ALD est une estimation par bassins de vie (section 4.3).",
         "- Un taux calculé sur une partie seulement des communes (secret statistique) est comparé à des "
         "valeurs calculées sur la même base (les communes où il est publié) ; la valeur publiée pour toute "
         "la population est donnée à côté, et la couverture (communes, part de la population) est indiquée.",

@@ -11,6 +11,7 @@ from ..compare import compare_table
 from ..readings import MIN_POINTS, points_saillants
 from ..text import date_fr, esc, plural
 from ._titles import TITLES, heading
+from .health_user import user_points
 
 _PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\s\\/:«»\"']+)+[\\/]([^\s\\/«»\"']+)")
 
@@ -87,6 +88,10 @@ def build(ctx) -> list:
              "en premier. « Nettement » : écart relatif d'au moins 15 % (0,3 point par an pour une "
              "évolution) ; « proche » : moins de 5 % (0,1 point par an).")
     out.append(B.Text(intro + "\n\n" + "\n".join(f"- {p}" for p in points)))
+    mine = user_points(ctx)
+    if mine:
+        out.append(B.Text(f"D'après les indicateurs fournis par la {ctx.kind} (section 4.5) :\n\n"
+                          + "\n".join(f"- {p}" for p in mine)))
     if len(points) < MIN_POINTS:
         out.append(B.Note("Trop peu d'indicateurs sont disponibles pour ce territoire pour une "
                           "synthèse complète (données manquantes ou non publiées)."))

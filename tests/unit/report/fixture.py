@@ -27,6 +27,9 @@ OVERRIDES = {
     "share_pop_apl_mg_2_5_4_2023": {"territory": 37.0},
     "share_pop_apl_mg_ge_4_2023": {"territory": 8.0},
     "population_2022": {"territory": sum(POP)},
+    # MSP and centres de santé (used when the registry defines them): as in bpe() for the territory
+    "count_msp_bpe2024": {"territory": 2.0, "departement": 40.0, "region": 300.0, "france_metro": 2500.0},
+    "count_cds_bpe2024": {"territory": 3.0, "departement": 45.0, "region": 400.0, "france_metro": 3400.0},
 }
 
 
@@ -100,6 +103,58 @@ def hospitals() -> pd.DataFrame:
         "lat": [pts.iloc[0].y, pts.iloc[1].y], "lon": [pts.iloc[0].x, pts.iloc[1].x]})
 
 
+def sae(full: bool = False) -> pd.DataFrame:
+    """SAE 2022 rows (columns of ``drees/sae2022_etablissements.csv``). By default only the CH of
+    Alpha (also in FINESS: the SAE row replaces it, counts unchanged). ``full`` adds a private
+    for-profit clinic in Gamma (code 365, labelled through its derived FINESS 2020 label), a
+    non-profit HAD in Bêta (code 127: label from the data contract) and a public CH in Delta, outside
+    the territory; none of the three is in FINESS, so they have no coordinates."""
+    rows = [("990000011", "CENTRE HOSPITALIER ALPHA", "990000003", "355", "PUB2", "99001",
+             "Centre Hospitalier (C.H.)")]
+    if full:
+        rows += [("990000037", "CLINIQUE GAMMA", "990000102", "365", "PLU4", "99003",
+                  "Etablissement de Soins Pluridisciplinaire"),
+                 ("990000045", "HAD BETA", "990000110", "127", "PNL5", "99002", None),
+                 ("990000052", "CENTRE HOSPITALIER DELTA", "990000128", "355", "PUB2", "99004", None)]
+    cols = ["finess", "raison_sociale", "finess_entite_juridique", "categorie", "categorie_regroupee",
+            "code_commune_cog2025", "categorie_libelle_derive"]
+    return pd.DataFrame(rows, columns=cols).assign(annee=2022, dep="99", reg="99")
+
+
+def bpe() -> pd.DataFrame:
+    """BPE health counts: MSP (D113) 1 in Alpha and 1 in Gamma; centres de santé (D108) 2 in
+    Alpha and 1 in Bêta (MSP 2, centres 3 in the territory); a GP address (D265, not counted) in
+    Bêta; 5 MSP in Delta, outside."""
+    return pd.DataFrame({"code_commune": ["99001", "99001", "99003", "99002", "99002", "99004"],
+                         "typequ": ["D113", "D108", "D113", "D108", "D265", "D113"],
+                         "nb": [1, 2, 1, 1, 4, 5]})
+
+
+#: liberal nurses (niveau, code, name, year, sex) → counts by band: total, 55–59, 60–64, 65+
+#: Loire 2023: 55+ = 32 / 200 = 16,0 %, 60+ = 12 / 200 = 6,0 %; Auvergne-Rhône-Alpes 2023: 20,0 % and
+#: 5,0 %; France 2023: 22,0 % and 9,0 %. The 2022 and « Femmes » rows must be ignored.
+NURSES = {("departement", "42", "Loire", 2023, "Ensemble"): (200, 20, 10, 2),
+          ("departement", "42", "Loire", 2022, "Ensemble"): (100, 50, 0, 0),
+          ("departement", "42", "Loire", 2023, "Femmes"): (150, 75, 0, 0),
+          ("region", "84", "Auvergne-Rhône-Alpes", 2023, "Ensemble"): (1000, 150, 40, 10),
+          ("france_hors_mayotte", None, None, 2023, "Ensemble"): (10000, 1300, 700, 200)}
+
+
+def nurse_ages() -> pd.DataFrame:
+    """The DREES nurse file's layout for :data:`NURSES` (other bands: the rest, « Entre 40 et 44 ans »)."""
+    rows = []
+    for (niveau, code, name, year, sexe), (tot, a55, a60, a65) in NURSES.items():
+        bands = {"Ensemble": tot, "Entre 40 et 44 ans": tot - a55 - a60 - a65,
+                 "Entre 55 et 59 ans": a55, "Entre 60 et 64 ans": a60, "65 ans et plus": a65}
+        for band, n in bands.items():
+            rows.append({"niveau": niveau, "reg": "84" if niveau != "france_hors_mayotte" else None,
+                         "nom_reg": "Auvergne-Rhône-Alpes" if niveau != "france_hors_mayotte" else None,
+                         "dep": code if niveau == "departement" else None,
+                         "nom_dep": name if niveau == "departement" else None,
+                         "sexe": sexe, "tranche_age": band, "annee": year, "effectif": n})
+    return pd.DataFrame(rows)
+
+
 def context(name: str = "CPTS Fixture", **kw):
     """The fixture :class:`~cpts_diag.report.context.ReportContext` (no data file read)."""
     from cpts_diag.finess import care_hospitals
@@ -107,6 +162,10 @@ def context(name: str = "CPTS Fixture", **kw):
 
     h = care_hospitals(hospitals())
     h = h.assign(statut="public", commune=h["code_commune"].map(dict(zip(CODES, NAMES))))
+    kw.setdefault("all_sae", sae())
+    kw.setdefault("bpe_health", bpe())
+    kw.setdefault("nurse_ages", nurse_ages())
+    kw.setdefault("all_hospitals", hospitals())
     return ReportContext(territory(name), tidy(), communes(), h, polygons=polygons(),
                          epci_sizes=pd.DataFrame({"epci_siren": ["200000001"], "n_communes": [5]}),
-                         all_hospitals=hospitals(), **kw)
+                         **kw)
