@@ -65,6 +65,7 @@ class Table:
     compare: bool = False
     row_decimals: list[int] = field(default_factory=list)
     in_page: bool = True  # False: too long for the page, written to the files only (a line says where)
+    printed: bool = True  # False: shown on screen, left out of the PDF (a printed line says where)
 
 
 @dataclass

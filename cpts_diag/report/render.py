@@ -83,6 +83,12 @@ class Renderer:
                 return Markdown(f"*{esc(b.caption)} : {len(b.df)} lignes, trop longues pour cette page ; "
                                 f"le tableau complet est dans tableaux.xlsx (feuille {b.name}) et "
                                 f"tables/{b.name}.csv.*")
+            if not b.printed:
+                return HTML(f'<div class="cpts-noprint">{table_html(b)}</div>'
+                            f'<p class="cpts-printonly"><em>{html.escape(b.caption)} : '
+                            f'{len(b.df)} lignes, non imprimées ; le tableau complet est dans la version '
+                            f'HTML du rapport, tableaux.xlsx (feuille {html.escape(b.name)}) et '
+                            f'tables/{html.escape(b.name)}.csv.</em></p>')
             return HTML(table_html(b))
         if isinstance(b, B.Figure):
             return Image(data=self._save_figure(b), format="png")

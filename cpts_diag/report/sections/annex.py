@@ -28,6 +28,7 @@ COLUMNS = (
 )
 SMALL = f"Moins de {MIN_POPULATION_EXTREMES} hab."
 MAX_ROWS_IN_PAGE = 1000  # a longer annex goes to the workbook and the CSV only
+MAX_ROWS_PRINTED = 60  # a longer annex is on screen, not in the PDF (a printed line says where)
 
 
 def commune_frame(ctx) -> tuple[pd.DataFrame, dict, dict]:
@@ -51,6 +52,7 @@ def build(ctx) -> list:
             B.Table("communes", df, "Indicateurs par commune",
                     "Insee, RP 2016 et 2022, Filosofi 2021, BPE 2024 ; Drees, APL ; FINESS 2020 ; IGN",
                     decimals=dec, na=na, in_page=len(df) <= MAX_ROWS_IN_PAGE,
+                    printed=len(df) <= MAX_ROWS_PRINTED,
                     note="secret statistique : valeur non diffusée par l'Insee pour cette commune ; n.d. : "
                          f"non disponible ; « oui » en dernière colonne : commune de moins de "
                          f"{MIN_POPULATION_EXTREMES} habitants, dont les taux sont fragiles.")]

@@ -134,7 +134,7 @@ def _mortality(ctx) -> list:
                     in_page=False),
             B.Table("sante_mortalite_causes", causes, f"Taux standardisé de mortalité par cause en "
                     f"{last}, tous sexes, pour 100 000 habitants", SRC_MORT,
-                    decimals={c: 1 for c in causes.columns[1:]})]
+                    decimals={c: 1 for c in causes.columns[1:]}, printed=False)]
 
 
 def bv_fit(overlap: pd.DataFrame) -> float:

@@ -180,5 +180,5 @@ def structure_blocks(ctx) -> list:
     df = df[(df["MSP"] > 0) | (df["Centres de santé"] > 0)].reset_index(drop=True)
     out.append(B.Table("msp_centres_sante", df,
                        f"Maisons de santé pluriprofessionnelles et centres de santé de la {ctx.kind}",
-                       f"{BPE_SOURCE} (D113, D108)"))
+                       f"{BPE_SOURCE} (D113, D108)", printed=len(df) <= 12))
     return out

@@ -45,3 +45,13 @@ def test_missing_value_is_never_zero(tmp_path):
     (html,) = r.render([B.Table("t", df, "T", "S", na={"v": "secret statistique"})])
     assert "secret statistique" in html.data and ">0<" not in html.data
     assert (tmp_path / "tables" / "t.csv").read_text(encoding="utf-8-sig").splitlines() == ["Commune;v", "Alpha;"]
+
+
+def test_a_table_left_out_of_print_says_where_it_is(tmp_path):
+    df = pd.DataFrame({"Commune": ["Alpha", "Bêta"], "Valeur": [1.5, 2.0]})
+    r = Renderer(tmp_path, display=False)
+    (shown,) = r.render([B.Table("annexe_test", df, "Indicateurs par commune", "Insee", printed=False)])
+    page = shown.data
+    assert page.startswith('<div class="cpts-noprint">') and "Alpha" in page  # on screen
+    assert '<p class="cpts-printonly"><em>Indicateurs par commune : 2 lignes, non imprimées' in page
+    assert (tmp_path / "tables" / "annexe_test.csv").is_file()  # still written to the files
