@@ -6,6 +6,12 @@ Per CPTS, a worker process runs ``notebooks/diagnostic.ipynb`` with papermill (p
 ``<out>/.lock-<id>``: a run replaces only the files it wrote (:mod:`cpts_diag.outputs`), and
 ``<out>/index.html`` is rewritten (:mod:`cpts_diag.index_page`). ``CPTS_DIAG_NOTEBOOK`` overrides
 the notebook (tests use fixture notebooks).
+
+Incremental: the manifest of each report records its inputs fingerprint
+(:mod:`cpts_diag.inputs_fingerprint`); a report whose folder holds the same fingerprint and every
+file of its manifest (sizes checked, not SHA-256) is « à jour » and not rebuilt, unless ``rebuild``.
+An interrupted batch run again rebuilds only what is missing or stale; the index is rewritten
+only when a report changed (or when it is missing).
 """
 from __future__ import annotations
 
@@ -28,6 +34,7 @@ from .errors import CptsDiagError, TerritoryError
 from .fmt import fmt_number
 from .index_page import INDEX_COLUMNS, index_row, reference_row, render_index, write_index  # noqa: F401
 from .index_page import try_write_index
+from .inputs_fingerprint import common_inputs, fingerprint
 from .outputs import BatchInterrupted, SignalGuard
 
 DEFAULT_NOTEBOOK = REPO_DIR / "notebooks" / "diagnostic.ipynb"
@@ -46,6 +53,7 @@ class Outcome:
     error: str | None = None
     steps: dict | None = None
     kept: list[str] | None = None  # foreign files carried into the new folder (force)
+    skipped: bool = False  # up to date (same inputs fingerprint): not rebuilt
 
 
 # --- parent side ---------------------------------------------------------------------------------
@@ -66,8 +74,11 @@ def notebook_path(notebook: str | os.PathLike | None = None) -> Path:
 
 
 def resolve_ids(cpts_ids, all_: bool = False) -> list[str]:
-    """Requested ids, checked against the known perimeters before anything runs."""
+    """Requested ids, checked against the known perimeters before anything runs; a prefixed id
+    (``epci-SIREN``, ``bv-CODE``, ``dep-CODE``) is checked against the COG and returned in its
+    canonical form (``dep-2a`` → ``dep-2A``)."""
     from .territory import known_cpts
+    from .territory_kinds import parse_kind_id
 
     known = known_cpts()
     ids = list(dict.fromkeys([*(known if all_ else []), *(cpts_ids or [])]))
@@ -75,13 +86,21 @@ def resolve_ids(cpts_ids, all_: bool = False) -> list[str]:
         raise CptsDiagError(
             "Aucune CPTS demandée. Correctif : donnez un ou plusieurs identifiants "
             f"(cpts-diag report ondaine-forez) ou --all. CPTS connues : {', '.join(known) or '(aucune)'}.")
-    unknown = [i for i in ids if i not in known]
+    ids = list(dict.fromkeys(_kind_id(i) if i not in known else i for i in ids))
+    unknown = [i for i in ids if i not in known and parse_kind_id(i) is None]
     if unknown:
         raise TerritoryError(
             f"CPTS inconnue(s) : {', '.join(unknown)}. CPTS connues : {', '.join(known) or '(aucune)'}. "
             "Correctif : utilisez l'un de ces identifiants (`cpts-diag perimeters` les décrit) ou "
             "ajoutez un fichier <id>.yaml dans data/cpts/.")
     return ids
+
+
+def _kind_id(cid):
+    """A prefixed id checked against the COG (French error if its code is unknown), else as is."""
+    from .territory_kinds import canonical_id, parse_kind_id
+
+    return canonical_id(cid) if parse_kind_id(cid) else cid
 
 
 def _kernel_dir(root: Path) -> Path:
@@ -121,7 +140,7 @@ def _short_error(text: str, limit: int = 600) -> str:
 
 def run_batch(cpts_ids=(), all_: bool = False, jobs: int = 1, out=None, timeout: float = 600,
               notebook=None, parameters: dict | None = None, progress: bool = True,
-              pdf: bool = False, force: bool = False) -> int:
+              pdf: bool = False, force: bool = False, rebuild: bool = False) -> int:
     """Produce the reports of ``cpts_ids`` (or every known CPTS with ``all_``) in ``out``.
 
     ``jobs`` notebooks run in parallel (one worker process each), each stopped after ``timeout``
@@ -134,17 +153,19 @@ def run_batch(cpts_ids=(), all_: bool = False, jobs: int = 1, out=None, timeout:
     A report folder (or ``index.html``) holding files cpts-diag did not write fails its CPTS (or
     the index), unless ``force``: they are then kept beside the new report. SIGINT/SIGTERM stop
     the workers, keep the previous reports and raise :class:`cpts_diag.outputs.BatchInterrupted`.
+    A report whose inputs did not change since it was produced is skipped (« à jour »), unless
+    ``rebuild``; ``force`` keeps its meaning (foreign files).
     """
     code, _ = run_batch_detailed(cpts_ids, all_=all_, jobs=jobs, out=out, timeout=timeout,
                                  notebook=notebook, parameters=parameters, progress=progress, pdf=pdf,
-                                 force=force)
+                                 force=force, rebuild=rebuild)
     return code
 
 
 def run_batch_detailed(cpts_ids=(), all_: bool = False, jobs: int = 1, out=None, timeout: float = 600,
                        notebook=None, parameters: dict | None = None, progress: bool = True,
                        summary: bool = True, pdf: bool = False,
-                       force: bool = False) -> tuple[int, list[Outcome]]:
+                       force: bool = False, rebuild: bool = False) -> tuple[int, list[Outcome]]:
     """:func:`run_batch`, also returning one :class:`Outcome` per CPTS (times per step)."""
     ids = resolve_ids(cpts_ids, all_)
     nb = notebook_path(notebook)
@@ -162,15 +183,18 @@ def run_batch_detailed(cpts_ids=(), all_: bool = False, jobs: int = 1, out=None,
         try:
             bar = _Progress(len(ids), enabled=progress)
             try:
-                job = _Job(nb, out_dir, scratch, _worker_env(scratch), timeout, parameters, pdf, force)
+                job = _Job(nb, out_dir, scratch, _worker_env(scratch), timeout, parameters, pdf, force,
+                           rebuild, common_inputs(nb, parameters, pdf))
                 _run_all(ids, jobs, job, bar, guard, outcomes)
             finally:
                 bar.close()
-            with guard.critical():
-                index_error = try_write_index(out_dir, force)
+            index_error = None
+            if _index_needed(out_dir, outcomes.values()):
+                with guard.critical():
+                    index_error = try_write_index(out_dir, force)
         except BatchInterrupted as exc:
             exc.done = sum(o.ok for o in outcomes.values())
-            if exc.done:  # the index lists the reports that did finish
+            if any(o.ok and not o.skipped for o in outcomes.values()):  # the index lists them
                 try_write_index(out_dir, force)
             raise
         finally:
@@ -178,6 +202,11 @@ def run_batch_detailed(cpts_ids=(), all_: bool = False, jobs: int = 1, out=None,
     total = time.monotonic() - t_start
     ordered = [outcomes[i] for i in ids]
     return _summary(ordered, out_dir, total, index_error, printed=summary, pdf=pdf), ordered
+
+
+def _index_needed(out_dir: Path, outcomes) -> bool:
+    """Rewrite ``index.html`` only when a report was (re)built or when it is missing."""
+    return any(o.ok and not o.skipped for o in outcomes) or not (out_dir / "index.html").exists()
 
 
 def stderr_is_tty() -> bool:
@@ -208,7 +237,7 @@ class _Progress:
         self.bar.update(1)
         self.running(running)
         if self.lines:
-            state = "OK" if outcome.ok else "ÉCHEC"
+            state = "à jour (inchangé)" if outcome.skipped else "OK" if outcome.ok else "ÉCHEC"
             print(f"[{self.done}/{self.total}] {outcome.cpts_id} {state} ({_seconds(outcome.seconds)})",
                   file=sys.stderr, flush=True)
 
@@ -231,6 +260,8 @@ class _Job:
     parameters: dict
     pdf: bool
     force: bool = False
+    rebuild: bool = False
+    common: dict | None = None  # inputs fingerprint part shared by every report
 
 
 class _Run(NamedTuple):
@@ -240,6 +271,7 @@ class _Run(NamedTuple):
     t0: float
     log: Path
     lock: int
+    inputs: dict | None = None  # recorded in the manifest
 
 
 def _worker_env(scratch: Path) -> dict:
@@ -262,6 +294,10 @@ def _start(cid: str, job: _Job) -> _Run | Outcome:
            "--params", json.dumps(job.parameters)] + (["--pdf"] if job.pdf else [])
     try:
         outputs.remove_stale(job.out_dir, cid)  # under the lock: nobody else's
+        inputs = _fingerprint(cid, job)
+        if not job.rebuild and outputs.is_up_to_date(job.out_dir / cid, inputs):
+            outputs.release_lock(lock)
+            return Outcome(cid, True, time.monotonic() - t0, skipped=True)
         outputs.check_target(job.out_dir / cid, job.force)  # fail now rather than after the build
         build.mkdir()
         with open(log, "wb") as fh:
@@ -272,7 +308,18 @@ def _start(cid: str, job: _Job) -> _Run | Outcome:
         outputs.release_lock(lock)
         text = str(exc) if isinstance(exc, CptsDiagError) else f"mise en place impossible : {exc}"
         return Outcome(cid, False, time.monotonic() - t0, text)
-    return _Run(proc, build, time.monotonic(), log, lock)
+    return _Run(proc, build, time.monotonic(), log, lock, inputs)
+
+
+def _fingerprint(cid: str, job: _Job) -> dict | None:
+    """The inputs fingerprint of one report; None (unknown: always rebuilt, nothing recorded) if
+    its territory cannot be read here (the worker then reports the error)."""
+    if job.common is None:
+        return None
+    try:
+        return fingerprint(cid, job.notebook, job.parameters, job.pdf, common=job.common)
+    except (CptsDiagError, OSError):
+        return None
 
 
 def _finish(cid: str, run: _Run, job: _Job) -> Outcome:
@@ -288,7 +335,7 @@ def _finish(cid: str, run: _Run, job: _Job) -> Outcome:
             outcome = _collect(cid, run.proc.returncode, run.build, run.log, elapsed, pdf=job.pdf)
         if outcome.ok:
             try:
-                outputs.write_manifest(run.build, cid)
+                outputs.write_manifest(run.build, cid, run.inputs)
                 outcome.kept = outputs.swap_into_place(run.build, job.out_dir / cid, job.force)
             except CptsDiagError as exc:
                 outcome = Outcome(cid, False, elapsed, str(exc))
@@ -360,9 +407,13 @@ def _collect(cid: str, returncode: int, build: Path, log: Path, elapsed: float,
 
 def _summary(outcomes: list[Outcome], out_dir: Path, total: float, index_error: str | None,
              printed: bool = True, pdf: bool = False) -> int:
-    ok = [o for o in outcomes if o.ok]
+    ok = [o for o in outcomes if o.ok and not o.skipped]
+    same = [o for o in outcomes if o.skipped]
     bad = [o for o in outcomes if not o.ok]
-    lines = [f"{len(ok)} rapport(s) produit(s) sur {len(outcomes)} en {_seconds(total)} dans {out_dir}"]
+    lines = [f"{len(ok)} rapport(s) produit(s)" + (f", {len(same)} à jour (inchangé(s))" if same else "")
+             + f" sur {len(outcomes)} en {_seconds(total)} dans {out_dir}"]
+    for o in same:
+        lines.append(f"  À JOUR {o.cpts_id} → {o.cpts_id}/rapport.html : à jour (inchangé)")
     for o in ok:
         lines.append(f"  OK     {o.cpts_id} ({_seconds(o.seconds)}) → {o.cpts_id}/rapport.html"
                      + (f", {o.cpts_id}/rapport.pdf" if pdf else ""))
@@ -373,6 +424,8 @@ def _summary(outcomes: list[Outcome], out_dir: Path, total: float, index_error: 
         for o in bad:
             lines.append(f"  ÉCHEC  {o.cpts_id} ({_seconds(o.seconds)}) : {o.error}")
         lines.append("Les rapports précédents de ces CPTS (s'il y en avait) sont conservés tels quels.")
+    if same and not ok and not bad:
+        lines.append("Rien à refaire : --rebuild (rebuild=True) force la production.")
     if index_error:
         lines.append(f"ÉCHEC de l'index {out_dir / 'index.html'} : {index_error}")
     else:

@@ -93,7 +93,11 @@ def _cmd_report(args) -> int:
     from .door_checks import check_jobs, check_out_dir, check_timeout
 
     jobs, timeout = check_jobs(args.jobs, "--jobs"), check_timeout(args.timeout, "--timeout")
-    resolve_ids(args.cpts_ids, args.all)  # unknown ids: said before --out is created
+    args.cpts_ids = _territory_ids(args)
+    if args.communes is not None:  # bad codes or name: said before --out is created
+        terr = _communes_territory(args)
+    else:
+        args.cpts_ids = resolve_ids(args.cpts_ids, args.all)  # unknown ids: said before --out exists
     out = check_out_dir(default_out_dir() if args.out is None else args.out, "--out")
     params = {}
     if args.health:
@@ -109,8 +113,73 @@ def _cmd_report(args) -> int:
         spec = ScenarioSpec.from_yaml(path)  # fail now, not in every notebook
         _scenario_fits(spec, resolve_ids(args.cpts_ids, args.all), args.scenario)
         params["scenario"] = str(path)
+    if args.communes is not None:
+        from .report.write import write_report
+
+        path = write_report(terr, out=out, pdf=args.pdf, timeout=timeout, force=args.force,
+                            progress=_on_terminal(), parameters=params or None)
+        print(f"Rapport écrit : {path}")
+        return 0
     return run_batch(args.cpts_ids, all_=args.all, jobs=jobs, out=out, timeout=timeout,
-                     parameters=params or None, pdf=args.pdf, force=args.force)
+                     parameters=params or None, pdf=args.pdf, force=args.force,
+                     rebuild=args.rebuild)
+
+
+#: Options naming territories by a prefixed id (territory_kinds.PREFIXED_KINDS): option → kind.
+KIND_OPTIONS = {"epci": "epci", "bv": "bv", "dep": "dep"}
+#: « every EPCI / bassin de vie of a département »: option → kind.
+ALL_KIND_OPTIONS = {"all_epci": "epci", "all_bv": "bv"}
+
+
+def _territory_ids(args) -> list[str]:
+    """The ids of ``report``: positional ids, then ``--epci``/``--bv``/``--dep`` as prefixed ids,
+    then ``--all-epci``/``--all-bv`` of ``--in-dep``. Refuses a national run and mixed options."""
+    from .errors import ArgumentError
+    from .territory_kinds import ids_for
+
+    ids = list(args.cpts_ids or [])
+    for opt, kind in KIND_OPTIONS.items():
+        ids += [f"{kind}-{str(c).strip()}" for c in getattr(args, opt) or []]
+    wanted = [(opt, kind) for opt, kind in ALL_KIND_OPTIONS.items() if getattr(args, opt)]
+    for opt, kind in wanted:
+        flag = "--" + opt.replace("_", "-")
+        if args.in_dep is None:
+            n = len(ids_for(kind))
+            raise ArgumentError(f"{flag} sans --in-dep produirait {n} rapports (toute la France). "
+                                f"Correctif : {flag} --in-dep 42 (un département à la fois).")
+        ids += ids_for(kind, in_dep=args.in_dep)
+    if args.in_dep is not None and not wanted:
+        raise ArgumentError("--in-dep ne s'utilise qu'avec --all-epci ou --all-bv. "
+                            "Correctif : cpts-diag report --all-epci --in-dep 42.")
+    if args.communes is not None and (ids or args.all or args.scenario):
+        raise ArgumentError("--communes produit un seul rapport : ne le combinez ni avec des "
+                            "identifiants, ni avec --all, --epci, --bv, --dep, --all-epci, --all-bv, "
+                            "ni avec --scenario. Correctif : lancez deux commandes.")
+    if args.name is not None and args.communes is None:
+        raise ArgumentError("--name ne s'utilise qu'avec --communes. Correctif : cpts-diag report "
+                            "--communes 42187,42184 --name \"Roanne et Riorges\".")
+    return ids
+
+
+def _communes_territory(args):
+    """``--communes CODE,CODE,… --name NOM``: the territory of a list of communes (« le
+    territoire », id ``territoire-<nom>``), reported through :func:`cpts_diag.report.write_report`
+    (a temporary perimeter file)."""
+    from .errors import ArgumentError
+    from .fmt import fold
+    from .territory import Territory
+    from .territory_kinds import COMMUNES_ID_PREFIX
+
+    codes = [c for c in args.communes.replace(";", ",").replace(" ", ",").split(",") if c]
+    if not codes:
+        raise ArgumentError("--communes : aucune commune. Correctif : --communes 42187,42184 "
+                            "--name \"Roanne et Riorges\" (codes Insee séparés par des virgules).")
+    if not (args.name or "").strip():
+        raise ArgumentError("--communes : --name manque (le nom du territoire dans le rapport). "
+                            "Correctif : --name \"Roanne et Riorges\".")
+    slug = fold(args.name, "-")[:60].strip("-") or "personnalise"
+    return Territory.from_codes(codes, id=COMMUNES_ID_PREFIX + slug, name=args.name.strip(),
+                                source="liste de communes (--communes)")
 
 
 def _scenario_fits(spec, ids: list[str], where: str) -> None:
@@ -214,6 +283,15 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="produce diagnostic reports")
     rep.add_argument("cpts_ids", nargs="*", metavar="CPTS_ID")
     rep.add_argument("--all", action="store_true", help="every known CPTS")
+    rep.add_argument("--epci", nargs="+", metavar="SIREN", help="EPCI by SIREN (id epci-SIREN)")
+    rep.add_argument("--bv", nargs="+", metavar="CODE", help="bassin de vie 2022 by code (bv-CODE)")
+    rep.add_argument("--dep", nargs="+", metavar="CODE", help="département by code (dep-CODE)")
+    rep.add_argument("--all-epci", action="store_true", help="every EPCI of --in-dep")
+    rep.add_argument("--all-bv", action="store_true", help="every bassin de vie of --in-dep")
+    rep.add_argument("--in-dep", metavar="DEP", help="département of --all-epci / --all-bv")
+    rep.add_argument("--communes", metavar="CODE,CODE,…",
+                     help="one report of a list of communes (needs --name)")
+    rep.add_argument("--name", help="name of the --communes territory in the report")
     rep.add_argument("--jobs", default=1, help="notebooks run at once (1 to 32, default 1)")
     rep.add_argument("--out", default=None, help="output folder (default outputs/)")
     rep.add_argument("--timeout", default=600, help="seconds per notebook (default 600)")
@@ -226,6 +304,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--force", action="store_true",
                      help="replace a report folder (or index.html) holding files cpts-diag did not "
                           "write; those files are kept beside the new report, never deleted")
+    rep.add_argument("--rebuild", action="store_true",
+                     help="rebuild every report, even those whose inputs did not change")
     rep.set_defaults(func=_cmd_report)
 
     sc = sub.add_parser("scenario", help="simulate GP departures / arrivals and their effect on the APL")

@@ -54,7 +54,7 @@ LEVELS = ("departement", "region", "france")
 CHANGE_YEARS = 5
 NOTE_VACCINATION = (
     "Couvertures vaccinales publiées par Santé publique France pour les départements, les régions et "
-    "la France : aucune valeur n'existe à l'échelle des communes ni de la CPTS. Évolution en points "
+    "la France : aucune valeur n'existe à l'échelle des communes ni du territoire étudié. Évolution en points "
     f"de pourcentage sur {CHANGE_YEARS} ans, lorsque l'année de comparaison est publiée.")
 NOTE_MORTALITY_AGGREGATES = (
     "Taux standardisés de mortalité publiés par département uniquement : la source ne donne ni la "
@@ -67,8 +67,8 @@ NOTE_CRUDE_MORTALITY = (
     "sans valeur, et un EPCI dont le périmètre a changé depuis 2018 garde sa valeur de 2018. "
     "La source ne donne pas de valeur France.")
 NOTE_BV_ESTIMATE = (
-    "Les bassins de vie débordent de la CPTS : seuls une part ou une densité peuvent être estimées "
-    "par une moyenne des bassins de vie pondérée par la population de la CPTS qui y vit. Un effectif "
+    "Les bassins de vie débordent du territoire étudié : seuls une part ou une densité peuvent être estimées "
+    "par une moyenne des bassins de vie pondérée par la population du territoire qui y vit. Un effectif "
     "(décès, nombre de professionnels) ne se répartit pas ainsi : il est donné par bassin de vie.")
 #: minimum share of the CPTS population (0–1) living in BVs with a value, for an estimate
 MIN_COVERAGE = 0.8
@@ -365,7 +365,7 @@ def bv_estimate(overlap: pd.DataFrame, column: str, min_coverage: float = MIN_CO
     if not coverage >= min_coverage or covered <= 0:
         return {"column": column, "value": math.nan, "coverage": coverage,
                 "method": ("non estimé : les bassins de vie renseignés ne couvrent que "
-                           f"{fmt_percent(coverage * 100)} de la population de la CPTS "
+                           f"{fmt_percent(coverage * 100)} de la population du territoire "
                            f"(seuil : {threshold})")}
     value = float((w[has] * v[has]).sum() / covered)
     return {"column": column, "value": value, "coverage": coverage,

@@ -4,6 +4,8 @@
   the build before the swap: the files the run wrote (relative path, size, SHA-256).
   :func:`foreign_files` lists what is in a report folder and not in its manifest (for a folder of an
   older version, without manifest: what does not match :data:`REPORT_LAYOUT`).
+  The manifest also records the report's inputs fingerprint (key ``inputs``,
+  :mod:`cpts_diag.inputs_fingerprint`); :func:`is_up_to_date` compares it (absent: « unknown »).
 * :func:`swap_into_place` refuses a folder holding foreign files, a file or a symlink; with
   ``force`` the foreign files are moved into the new folder (never deleted; a name taken by the new
   report gets the suffix ``.avant-cpts-diag``). Renames only: an interrupted run keeps the previous
@@ -91,8 +93,9 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def write_manifest(build: Path, cpts_id: str) -> Path:
-    """Write ``build/.cpts-diag-manifest.json``: every file of ``build`` (size, SHA-256)."""
+def write_manifest(build: Path, cpts_id: str, inputs: dict | None = None) -> Path:
+    """Write ``build/.cpts-diag-manifest.json``: every file of ``build`` (size, SHA-256) and, when
+    given, the report's inputs fingerprint (:mod:`cpts_diag.inputs_fingerprint`) under ``inputs``."""
     from . import __version__
     from .atomic import write_atomic
 
@@ -103,6 +106,8 @@ def write_manifest(build: Path, cpts_id: str) -> Path:
     manifest = {"format": MANIFEST_FORMAT, "cpts_id": cpts_id, "cpts_diag_version": __version__,
                 "written_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                 "files": files}
+    if inputs is not None:
+        manifest["inputs"] = inputs
     path = build / MANIFEST_NAME
     write_atomic(path, json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
     return path
@@ -116,6 +121,31 @@ def read_manifest(folder: Path) -> dict | None:
         return data if isinstance(data, dict) and isinstance(data.get("files"), list) else None
     except (OSError, ValueError):
         return None
+
+
+def is_up_to_date(folder: Path, inputs: dict | None, verify_sha256: bool = False) -> bool:
+    """Whether the report folder ``folder`` was made from exactly ``inputs`` and is complete: its
+    manifest records the same ``inputs`` (a manifest without them, from an older version, means
+    « unknown »: False) and every file it lists is there with its size (and, with
+    ``verify_sha256``, its SHA-256). A symlinked or missing folder is never up to date."""
+    folder = Path(folder)
+    if inputs is None or folder.is_symlink() or not folder.is_dir():
+        return False
+    manifest = read_manifest(folder)
+    if manifest is None or manifest.get("inputs") != inputs:
+        return False
+    for f in manifest["files"]:
+        if not isinstance(f, dict) or not isinstance(f.get("path"), str):
+            return False
+        p = folder / f["path"]
+        try:
+            if p.lstat().st_size != f.get("size"):
+                return False
+        except OSError:
+            return False
+        if verify_sha256 and not p.is_symlink() and _sha256(p) != f.get("sha256"):
+            return False
+    return True
 
 
 def _in_layout(rel: str) -> bool:

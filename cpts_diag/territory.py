@@ -78,12 +78,19 @@ class Territory:
     recoded: dict[str, str] = field(default_factory=dict)
     announced_population: dict | None = None
     health_tables: list[str] = field(default_factory=list)  # user CSVs (absolute paths)
+    kind: str = "cpts"  # a key of territory_kinds.KINDS: how the report names the territory
 
     # -- constructors --------------------------------------------------------------------------
     @classmethod
     def load(cls, cpts_id: str) -> "Territory":
-        """The CPTS ``cpts_id`` from its YAML file (see the module docstring)."""
+        """The CPTS ``cpts_id`` from its YAML file (see the module docstring), else the EPCI,
+        bassin de vie or département of a prefixed id (``epci-SIREN``, ``bv-CODE``, ``dep-CODE``:
+        :mod:`cpts_diag.territory_kinds`)."""
+        from .territory_kinds import parse_kind_id, territory_for
+
         files = perimeter_files()
+        if cpts_id not in files and parse_kind_id(cpts_id):
+            return territory_for(*parse_kind_id(cpts_id))
         if cpts_id not in files:
             known = sorted(files)
             close = difflib.get_close_matches(str(cpts_id), known, n=3, cutoff=0.5)
@@ -96,6 +103,24 @@ class Territory:
                 "(ou dans le dossier de $CPTS_DIAG_PERIMETERS)."
             )
         return cls.from_yaml(files[cpts_id])
+
+    @classmethod
+    def epci(cls, siren: str) -> "Territory":
+        """Every COG 2025 commune of the EPCI ``siren`` (id ``epci-<siren>``)."""
+        from .territory_kinds import territory_for
+        return territory_for("epci", siren)
+
+    @classmethod
+    def bassin_de_vie(cls, code: str) -> "Territory":
+        """Every COG 2025 commune of the bassin de vie 2022 ``code`` (id ``bv-<code>``)."""
+        from .territory_kinds import territory_for
+        return territory_for("bv", code)
+
+    @classmethod
+    def departement(cls, code: str) -> "Territory":
+        """Every COG 2025 commune of the département ``code`` (id ``dep-<code>``)."""
+        from .territory_kinds import territory_for
+        return territory_for("dep", code)
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "Territory":
@@ -131,6 +156,7 @@ class Territory:
     @classmethod
     def _build(cls, spec: dict, origin: str, path: Path | None) -> "Territory":
         from .loaders import load_communes, load_passage
+        from .territory_kinds import kind_of_id
 
         com = load_communes()
         communes, recoded, msgs = resolve_members(
@@ -150,6 +176,7 @@ class Territory:
             recoded=recoded, announced_population=spec.get("announced_population"),
             health_tables=[str((path.parent / p).resolve()) if path is not None else p
                            for p in spec.get("health_tables") or []],
+            kind="communes" if kind_of_id(spec["id"]) == "communes" else "cpts",
         )
 
     # -- views ---------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def compare_frame(ctx, ids: list[str], france: bool | None = None) -> tuple[pd.D
         for how, suffix in variants:
             r = {"Indicateur": ctx.label(iid) + suffix, "Unité": ctx.unit(iid)}
             for level, code, name in comps:
-                col = ctx.kind if level == "territory" else name
+                col = ctx.Kind if level == "territory" else name
                 if how == "same":
                     r[col] = ctx.val(iid) if level == "territory" else ctx.same_basis(iid, level, code)
                 elif suffix and level == "territory":

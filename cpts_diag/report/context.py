@@ -25,8 +25,41 @@ MAX_COMPARATOR_AREAS = 3  # a territory over more départements (régions) is co
 _COUNT_UNITS = ("hab.", "communes", "nombre")
 
 
+class _KindForms:
+    """How the texts name the territory, from ``territory_kinds.KINDS`` (set as ``forms``)."""
+
+    @property
+    def la(self) -> str:
+        """« la CPTS », « l'EPCI », « le bassin de vie », « le département », « le territoire »."""
+        return self.forms.la
+
+    @property
+    def La(self) -> str:  # noqa: N802 (the capitalised form, as written in the texts)
+        return self.forms.la[:1].upper() + self.forms.la[1:]
+
+    @property
+    def de_la(self) -> str:
+        """« de la CPTS », « de l'EPCI », « du bassin de vie », « du département »…"""
+        return self.forms.de_la
+
+    @property
+    def a_la(self) -> str:
+        """« à la CPTS », « à l'EPCI », « au bassin de vie », « au département »…"""
+        return self.forms.a_la
+
+    @property
+    def Elle(self) -> str:  # noqa: N802
+        """« Elle » (la CPTS) or « Il » (l'EPCI, le bassin de vie…), to start a sentence."""
+        return self.forms.elle.capitalize()
+
+    @property
+    def Kind(self) -> str:  # noqa: N802
+        """The short noun, capitalised for a column header (« CPTS », « Bassin de vie »)."""
+        return self.kind[:1].upper() + self.kind[1:]
+
+
 @dataclass
-class ReportContext:
+class ReportContext(_KindForms):
     """The territory, its indicators and comparators, its communes, computed once."""
 
     territory: object
@@ -36,7 +69,7 @@ class ReportContext:
     apl_year: int = 2023
     tiles: str | None = None
     perimeter_warnings: list[str] = field(default_factory=list)
-    kind: str = "CPTS"  # how the text names the territory (« la CPTS »)
+    kind: str | None = None  # short noun of the territory's kind (« CPTS »; None: from territory.kind)
     scenario: object = None  # section 5.6: a scenario mapping or YAML path (None: no section)
     health_tables: list = field(default_factory=list)  # section 4: the user's health CSVs
     # Inputs loaded on first use from the data layer; a test passes its own (small fixtures).
@@ -51,7 +84,13 @@ class ReportContext:
     def __post_init__(self):
         from .. import indicators as ind
 
+        from ..territory_kinds import KINDS
+
         self.registry = ind.INDICATORS
+        self.territory_kind = getattr(self.territory, "kind", "cpts")
+        self.forms = KINDS.get(self.territory_kind, KINDS["cpts"])
+        if self.kind is None:
+            self.kind = self.forms.noun
         self._by_key = self.tidy.set_index(["indicator_id", "level", "code"])
         dep_pop = self.communes.groupby("dep")["population_2022"].sum()
         self.all_deps = self.levels("departement")
@@ -59,6 +98,8 @@ class ReportContext:
         # comparators named in texts, tables and charts: the territory's départements and régions,
         # unless it spans more than MAX_COMPARATOR_AREAS of them (then France only)
         self.deps = self.all_deps if len(self.all_deps) <= MAX_COMPARATOR_AREAS else []
+        if self.territory_kind == "dep":  # a département is compared with its région and France
+            self.deps = []
         self.regions = self.all_regions if len(self.all_regions) <= MAX_COMPARATOR_AREAS else []
         self.main_dep = None
         if self.deps:
@@ -85,7 +126,7 @@ class ReportContext:
 
     def comparators(self, france: bool = False) -> list[tuple[str, str, str]]:
         """``(level, code, name)`` of the territory and its comparators, in display order."""
-        out = [("territory", self.territory.id, self.kind)]
+        out = [("territory", self.territory.id, self.Kind)]
         out += [("departement", c, n) for c, n in self.deps]
         out += [("region", c, n) for c, n in self.regions]
         out.append(("france_metro", "FRM", "France métropolitaine"))
@@ -299,7 +340,8 @@ class ReportContext:
         if ages is None:
             return None
         # the comparators of the report (none beyond MAX_COMPARATOR_AREAS: France only)
-        return nurse_age_shares(ages, [c for c, _ in self.deps], [c for c, _ in self.regions])
+        deps = self.all_deps if self.territory_kind == "dep" else self.deps  # a département: itself
+        return nurse_age_shares(ages, [c for c, _ in deps], [c for c, _ in self.regions])
 
     @property
     def geo(self):

@@ -81,7 +81,7 @@ def ageing_blocks(ctx) -> list:
             commune_map(ctx, iid, "Indice de vieillissement par commune, 2022",
                         "Personnes de 65 ans ou plus\npour 100 de moins de 20 ans", "carte_indice_vieillissement"),
             level_table(ctx, [iid, "share_75p_2022", "share_80p_alone_2022"], "vieillissement_epci",
-                        f"Vieillissement par EPCI (partie dans la {ctx.kind}) et territoires de comparaison")]
+                        f"Vieillissement par EPCI (partie dans {ctx.la}) et territoires de comparaison")]
 
 
 def population_text(ctx) -> str:
@@ -89,12 +89,12 @@ def population_text(ctx) -> str:
     c = ctx.communes.dropna(subset=["pop_growth_2016_2022"])
     up, down = int((c["pop_growth_2016_2022"] > 0).sum()), int((c["pop_growth_2016_2022"] < 0).sum())
     if is_missing(g):
-        s = [f"L'évolution de la population entre 2016 et 2022 n'est pas calculable pour la {ctx.kind} "
+        s = [f"L'évolution de la population entre 2016 et 2022 n'est pas calculable pour {ctx.la} "
              "(population 2016 non diffusée pour ses communes)."]
     else:
         how = "augmenté" if g > 0 else ("diminué" if g < 0 else "stagné")
         word = qualifier(g, ctx.val("pop_growth_2016_2022", "france_metro"), "% par an", feminine=True)
-        s = [f"Entre 2016 et 2022, la population de la {ctx.kind} a {how} de "
+        s = [f"Entre 2016 et 2022, la population {ctx.de_la} a {how} de "
              f"**{fmt_number(abs(g), 2)}{NNBSP}% par an** en moyenne (en % par an : "
              f"{ctx.comparison('pop_growth_2016_2022')}), pour atteindre {ctx.txt('population_2022')} "
              "habitants" + (f" contre {ctx.txt('population_2016')} en 2016." if not is_missing(

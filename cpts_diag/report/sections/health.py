@@ -42,14 +42,14 @@ def _intro(ctx) -> B.Text:
         "donne à l'échelle où elles sont publiées, et le dit à chaque fois : le **département** "
         "(couverture vaccinale, mortalité standardisée), le **bassin de vie** (affections de longue "
         "durée, décès, densités de praticiens), l'**EPCI** (mortalité brute). Aucune de ces valeurs "
-        f"n'est celle de la {ctx.kind}, sauf l'estimation signalée comme telle en 4.3.")
+        f"n'est celle {ctx.de_la}, sauf l'estimation signalée comme telle en 4.3.")
 
 
 def _vaccination(ctx) -> list:
     table = H.vaccination_for(ctx.territory, ctx.health())
     if table.empty:
         return [sub("4.1 Couverture vaccinale"), B.Note("Couverture vaccinale : n.d. (aucun "
-                                                           "département de la CPTS dans la source).")]
+                                                           f"département {ctx.de_la} dans la source).")]
     latest = H.vaccination_latest(table)
     names = latest.attrs["territoires"]
     keys = list(names)
@@ -69,9 +69,9 @@ def _vaccination(ctx) -> list:
                  f", soit {fmt_signed(evo, 1)} point{'s' if abs(evo) >= 2 else ''} en 5 ans")
         text = (f"En {int(r['annee'])}, **{fmt_percent(r[first])}** des personnes de 65 ans ou plus "
                 f"{esc(_of(names[first]))} étaient vaccinées contre la grippe{trend} ; {others}. ")
-    text += ("Ces couvertures sont celles des départements et régions de la "
-             f"{ctx.kind}, publiées par Santé publique France : il n'en existe aucune à l'échelle de la "
-             "commune ni de la CPTS. L'objectif de santé publique pour la grippe est de 75 % (OMS).")
+    text += ("Ces couvertures sont celles des départements et régions "
+             f"{ctx.de_la}, publiées par Santé publique France : il n'en existe aucune à l'échelle de la "
+             f"commune ni {ctx.de_la}. L'objectif de santé publique pour la grippe est de 75 % (OMS).")
     return [sub("4.1 Couverture vaccinale (département, région, France)"), B.Text(text),
             _flu_chart(table),
             B.Table("sante_vaccination", df, "Couverture vaccinale, dernière année publiée (%)",
@@ -152,13 +152,13 @@ def _bv(ctx) -> list:
     fit = bv_fit(ov)
     est = H.bv_estimate(ov, "part_ald_2024")
     ok = est["value"] is not None and not pd.isna(est["value"]) and fit >= MIN_FIT
-    fit_txt = (f"{fmt_percent(100 * fit)} de la population de la {ctx.kind} vit dans un bassin de vie "
-               f"majoritairement inclus dans la {ctx.kind}")
+    fit_txt = (f"{fmt_percent(100 * fit)} de la population {ctx.de_la} vit dans un bassin de vie "
+               f"majoritairement inclus dans {ctx.la}")
     if ok:
-        ald = (f"Estimation pour la {ctx.kind} : **{fmt_percent(est['value'])}** de la population en "
+        ald = (f"Estimation pour {ctx.la} : **{fmt_percent(est['value'])}** de la population en "
                f"ALD en 2024 ({esc(est['method'])} ; {fit_txt}).")
     else:
-        ald = (f"Pas d'estimation de la part en ALD pour la {ctx.kind} : les bassins de vie la couvrent "
+        ald = (f"Pas d'estimation de la part en ALD pour {ctx.la} : les bassins de vie la couvrent "
                f"mal ({fit_txt} ; au moins {fmt_percent(100 * MIN_FIT, 0)} requis).")
     gp = ctx.val("density_gp_bpe2024")
     gp_est = H.bv_estimate(ov, "densite_mg_lib_2024")
@@ -169,13 +169,13 @@ def _bv(ctx) -> list:
                 f"habitants, à rapprocher des {fmt_number(gp, 1)} **lieux d'exercice** pour 10 000 "
                 "habitants recensés par la BPE (section 5.1) : un praticien peut exercer en plusieurs "
                 "lieux, et un lieu réunir plusieurs praticiens.")
-    text = (f"La {ctx.kind} s'étend sur {len(ov)} bassins de vie ; le tableau donne la part de sa "
-            "population qui vit dans chacun et la part de chaque bassin de vie qui est dans la "
-            f"{ctx.kind}. Les valeurs sont celles du bassin de vie **entier**. {ald}{dens} "
+    text = (f"{ctx.La} s'étend sur {len(ov)} bassins de vie ; le tableau donne la part de sa "
+            "population qui vit dans chacun et la part de chaque bassin de vie qui est dans "
+            f"{ctx.la}. Les valeurs sont celles du bassin de vie **entier**. {ald}{dens} "
             + H.NOTE_BV_ESTIMATE)
-    cols = {"libelle_bv": "Bassin de vie", "communes_cpts": f"Communes de la {ctx.kind}",
-            "part_population_cpts": f"Part de la population de la {ctx.kind} (%)",
-            "part_bv_dans_cpts": f"Part du bassin de vie dans la {ctx.kind} (%)",
+    cols = {"libelle_bv": "Bassin de vie", "communes_cpts": f"Communes {ctx.de_la}",
+            "part_population_cpts": f"Part de la population {ctx.de_la} (%)",
+            "part_bv_dans_cpts": f"Part du bassin de vie dans {ctx.la} (%)",
             "part_ald_2024": "Part de la population en ALD 2024 (%)",
             "deces_2024": "Décès domiciliés 2024",
             "densite_mg_lib_2024": "Médecins généralistes libéraux pour 10 000 hab. 2024",
@@ -189,7 +189,7 @@ def _bv(ctx) -> list:
              + " sous secret statistique (n.d.)." for r in secret.itertuples()]
     dec = {v: (0 if k in ("communes_cpts", "deces_2024") else 1) for k, v in cols.items() if k != "libelle_bv"}
     return [sub("4.3 Bassins de vie : affections de longue durée, décès, praticiens"), B.Text(text),
-            B.Table("sante_bassins_de_vie", df, f"Bassins de vie de la {ctx.kind} (valeurs du bassin de "
+            B.Table("sante_bassins_de_vie", df, f"Bassins de vie {ctx.de_la} (valeurs du bassin de "
                     "vie entier)", SRC_BV, decimals=dec, notes=notes)]
 
 

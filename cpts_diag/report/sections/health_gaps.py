@@ -43,7 +43,7 @@ def gaps_note(ctx) -> B.Note:
     items = "\n".join(f"- {what} — *{where}*" for what, where in NOT_IN_OPEN_DATA)
     return B.Note(
         "**Ce que les données ouvertes ne disent pas.** Un diagnostic de CPTS comporte d'ordinaire les "
-        "indicateurs ci-dessous ; ils ne sont pas publiés en données ouvertes à l'échelle de la "
-        f"{ctx.kind} (ni, pour la plupart, de la commune). La {ctx.kind} les obtient auprès de "
+        "indicateurs ci-dessous ; ils ne sont pas publiés en données ouvertes à l'échelle "
+        f"{ctx.de_la} (ni, pour la plupart, de la commune). {ctx.La} les obtient auprès de "
         f"{PORTALS}, et peut les ajouter à ce rapport par un tableau de santé "
         "(`--health FICHIER.csv`, voir docs/health_tables.md) :\n\n" + items, kind="info")

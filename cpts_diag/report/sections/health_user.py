@@ -98,8 +98,8 @@ def user_points(ctx) -> list[str]:
         fmt = (lambda v: fmt_percent(v)) if unit else (lambda v: fmt_number(v, 1 if v % 1 else 0))
         vs = versus(x, fr, unit, True, "de la France", fmt(fr))
         if vs:
-            out.append(f"{esc(r['Indicateur'])} ({int(r['Année'])}, indicateur fourni par la "
-                       f"{ctx.kind}) : {fmt(x)}, valeur {vs}.")
+            out.append(f"{esc(r['Indicateur'])} ({int(r['Année'])}, indicateur fourni par "
+                       f"{ctx.la}) : {fmt(x)}, valeur {vs}.")
     return out
 
 
@@ -113,10 +113,10 @@ def build_user_tables(ctx) -> list:
     shown = shown.copy()
     shown["Année"] = shown["Année"].astype(str)
     files = join_fr([f"« {esc(t.path.name)} »" for t in tables])
-    text = (f"Indicateurs fournis par la {ctx.kind} ({files}), au format de docs/health_tables.md : "
+    text = (f"Indicateurs fournis par {ctx.la} ({files}), au format de docs/health_tables.md : "
             "chaque chiffre est celui du fichier, avec la source qu'il indique ; les petits effectifs "
             "sont protégés avant tout affichage ou export.")
     sources = " ; ".join(sorted(set(vals["Source"].dropna())))  # escaped by the renderer
     table = B.Table("sante_indicateurs_cpts", shown.drop(columns=["Source"]),
-                    f"Indicateurs de santé fournis par la {ctx.kind}", sources, notes=notes)
-    return [sub("4.5 Indicateurs de santé fournis par la CPTS"), B.Text(text), table]
+                    f"Indicateurs de santé fournis par {ctx.la}", sources, notes=notes)
+    return [sub(f"4.5 Indicateurs de santé fournis par {ctx.la}"), B.Text(text), table]

@@ -33,7 +33,7 @@ def hospitals_text(ctx) -> str:
     has_sae = ctx.sae is not None
     if not len(h):
         return (f"Aucun établissement de soins de la SAE 2022 ni du répertoire FINESS (mars 2020) "
-                f"n'est implanté dans la {ctx.kind} ; la carte montre les plus proches.")
+                f"n'est implanté dans {ctx.la} ; la carte montre les plus proches.")
     by = h["statut"].value_counts()
     parts = [plural(by.get(k, 0), one, many) for k, one, many in STATUSES if by.get(k, 0)]
     cats = h["categorie"].value_counts()
@@ -49,7 +49,7 @@ def hospitals_text(ctx) -> str:
     else:
         origin = ("répertoire FINESS de mars 2020 seulement : la SAE 2022 n'est pas installée "
                   "(correctif : `cpts-diag data install --from ../shared/opendata`)")
-    return (f"La {ctx.kind} compte **{plural(len(h), 'établissement de soins', 'établissements de soins')}** "
+    return (f"{ctx.La} compte **{plural(len(h), 'établissement de soins', 'établissements de soins')}** "
             f"({join_fr(parts)}) : {join_fr([f'{esc(c)} : {n}' for c, n in cats.items()])}. "
             f"Ils sont implantés dans {plural(len(communes), 'commune')} "
             f"({join_fr([f'{esc(c)} : {n}' for c, n in communes.items()])}). Sources : {origin}. "
@@ -86,4 +86,4 @@ def build(ctx) -> list:
         df = df.drop(columns="Site")
     return [heading("hopitaux"), B.Text(hospitals_text(ctx)),
             figure,
-            B.Table("hopitaux", df, f"Établissements de soins de la {ctx.kind}", sources)]
+            B.Table("hopitaux", df, f"Établissements de soins {ctx.de_la}", sources)]

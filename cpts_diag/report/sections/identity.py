@@ -22,11 +22,11 @@ def identity_text(ctx) -> str:
     small = int((c["population_2022"] < 1000).sum())
     deps = [n for _, n in ctx.all_deps]
     n_epci = len(c[["epci_siren"]].drop_duplicates())
-    s = [f"La {ctx.kind} compte **{ctx.txt('population_2022')} habitants** (recensement de la "
+    s = [f"{ctx.La} compte **{ctx.txt('population_2022')} habitants** (recensement de la "
          f"population 2022) répartis sur **{plural(len(ctx.territory.communes), 'commune')}** et "
          f"{ctx.txt('area_km2')}, soit une densité de **{ctx.txt('density_2022')}** "
          f"({ctx.comparison('density_2022')})."]
-    s.append(f"Elle s'étend sur {plural(len(deps), 'département')} "
+    s.append(f"{ctx.Elle} s'étend sur {plural(len(deps), 'département')} "
              f"{'(' + join_fr(deps) + ') ' if len(deps) <= 12 else ''}et "
              f"{plural(n_epci, 'EPCI', 'EPCI')} à fiscalité propre.")
     names = [f"{esc(r.nom)} ({fmt_number(r.population_2022, 0)} hab.)" for r in top.itertuples()]
@@ -59,10 +59,10 @@ def epci_frame(ctx) -> pd.DataFrame:
     tot = ctx.val("population_2022")
     return pd.DataFrame({
         "EPCI": g["epci_nom"], "SIREN": g["epci_siren"],
-        f"Communes dans la {ctx.kind}": g["n"], "Communes de l'EPCI": g["total"],
-        f"Population 2022 dans la {ctx.kind}": g["pop"],
-        f"Part de la population de la {ctx.kind} (%)": g["pop"] / tot * 100 if tot else np.nan,
-    }).sort_values(f"Population 2022 dans la {ctx.kind}", ascending=False)
+        f"Communes dans {ctx.la}": g["n"], "Communes de l'EPCI": g["total"],
+        f"Population 2022 dans {ctx.la}": g["pop"],
+        f"Part de la population {ctx.de_la} (%)": g["pop"] / tot * 100 if tot else np.nan,
+    }).sort_values(f"Population 2022 dans {ctx.la}", ascending=False)
 
 
 def build(ctx) -> list:
@@ -86,13 +86,13 @@ def build(ctx) -> list:
     else:
         figure = no_map(ctx, "communes et EPCI")
     df = epci_frame(ctx)
-    k = ctx.kind
+    la, de_la = ctx.la, ctx.de_la
     return [
         heading("identite"),
         B.Text(identity_text(ctx)),
         figure,
-        B.Table("epci", df, f"EPCI du territoire (partie comprise dans la {k})", "Insee, COG 2025 ; RP 2022",
-                decimals={f"Communes dans la {k}": 0, "Communes de l'EPCI": 0,
-                          f"Population 2022 dans la {k}": 0, f"Part de la population de la {k} (%)": 1},
+        B.Table("epci", df, f"EPCI du territoire (partie comprise dans {la})", "Insee, COG 2025 ; RP 2022",
+                decimals={f"Communes dans {la}": 0, "Communes de l'EPCI": 0,
+                          f"Population 2022 dans {la}": 0, f"Part de la population {de_la} (%)": 1},
                 in_page=len(df) <= 100),
     ]

@@ -33,8 +33,8 @@ def poverty_text(ctx) -> str:
     shown beside and labelled."""
     pov = ctx.val(POVERTY)
     if is_missing(pov):
-        return (f"Le taux de pauvreté n'est publié pour aucune commune de la {ctx.kind} (secret statistique "
-                f"de Filosofi pour les petites communes) : il n'est pas disponible pour la {ctx.kind} "
+        return (f"Le taux de pauvreté n'est publié pour aucune commune {ctx.de_la} (secret statistique "
+                f"de Filosofi pour les petites communes) : il n'est pas disponible pour {ctx.la} "
                 f"(valeurs publiées : {ctx.comparison(POVERTY, True)}).")
     cov = coverage_text(ctx, POVERTY)
     if not cov:
@@ -49,20 +49,20 @@ def poverty_text(ctx) -> str:
         word = versus(pov, ref, "%", False, "des communes de France métropolitaine où il est publié",
                       ctx.fmt(ref, POVERTY))
     return (f"Filosofi ne publie le taux de pauvreté (seuil de 60 % du niveau de vie médian) que pour "
-            f"{cov} de la {ctx.kind} (secret statistique pour les petites communes). **Sur ces communes, "
+            f"{cov} {ctx.de_la} (secret statistique pour les petites communes). **Sur ces communes, "
             f"il est de {ctx.pct(POVERTY)}.** Pour comparer à base égale, les territoires de comparaison "
             f"sont calculés de la même façon, sur leurs seules communes où le taux est publié "
-            f"({_same_basis_list(ctx, POVERTY)}) : la valeur de la {ctx.kind} est "
+            f"({_same_basis_list(ctx, POVERTY)}) : la valeur {ctx.de_la} est "
             f"{word or 'non comparable'}. Les taux publiés pour toute la population "
             f"({ctx.comparison(POVERTY, True)}) portent aussi sur les petites communes, dont le taux peut "
-            "être très différent : ils ne se comparent pas directement à la valeur de la "
-            f"{ctx.kind}.")
+            "être très différent : ils ne se comparent pas directement à la valeur "
+            f"{ctx.de_la}.")
 
 
 def income_text(ctx) -> str:
     lo, hi = ctx.val("median_income_2021_communes_min"), ctx.val("median_income_2021_communes_max")
     med = ctx.val("median_income_2021_communes_med")
-    s = (f"Le niveau de vie médian de la {ctx.kind} n'est pas calculable à partir des communes (une "
+    s = (f"Le niveau de vie médian {ctx.de_la} n'est pas calculable à partir des communes (une "
          "moyenne de médianes n'est pas une médiane)")
     if is_missing(lo):
         s += " et aucune médiane communale n'est publiée (secret statistique)."

@@ -60,7 +60,7 @@ def conventions() -> str:
         "moyennes pondérées) ; celles des départements, régions et de la France proviennent des mêmes "
         "calculs nationaux ou, pour le taux de pauvreté et le niveau de vie médian, des agrégats publiés. "
         "Les couvertures vaccinales et la mortalité standardisée sont les valeurs publiées par leur "
-        "source (départements, régions, France ; n.d. pour la CPTS et ses EPCI) ; la part de la "
+        "source (départements, régions, France ; n.d. pour le territoire étudié et ses EPCI) ; la part de la "
         "population en ALD est une estimation par bassins de vie (section 4.3).",
         "- Un taux calculé sur une partie seulement des communes (secret statistique) est comparé à des "
         "valeurs calculées sur la même base (les communes où il est publié) ; la valeur publiée pour toute "

@@ -38,7 +38,7 @@ def reconciliation(ctx) -> str:
     definition = {"municipale": "population municipale", "totale": "population totale"}.get(
         a.get("definition"), "population dont la définition n'est pas précisée")
     diff = (pop / a["value"] - 1) * 100
-    return (f"La {ctx.kind} annonce **{fmt_number(a['value'], 0)} habitants**{year} ({definition} ; "
+    return (f"{ctx.La} annonce **{fmt_number(a['value'], 0)} habitants**{year} ({definition} ; "
             f"source : {esc(a['source'])}) ; ce rapport en compte {fmt_number(pop, 0)} (population "
             f"municipale du recensement 2022, sur les {fmt_number(len(ctx.territory.communes), 0)} communes "
             f"du périmètre au code officiel géographique 2025), soit un écart de "
@@ -71,9 +71,9 @@ def _title_text(ctx) -> str:
 
 def toc(ctx) -> str:
     """Links to the numbered sections (the scenario only when the report has one)."""
-    items = [f"- [{title}](#{anchor})" for sid, (title, anchor) in TITLES.items()
+    items = [f"[{title}](#{anchor})" for sid, (title, anchor) in TITLES.items()
              if sid not in ("synthese",) and (sid != "scenario" or getattr(ctx, "scenario", None))]
-    return "**Sommaire**\n\n" + "\n".join(items)
+    return "**Sommaire** : " + " · ".join(items)  # one paragraph: the key figures fit on page 1
 
 
 def build(ctx) -> list:
@@ -83,14 +83,14 @@ def build(ctx) -> list:
     out.append(heading("synthese"))
     points = points_saillants(ctx)
     versus_dep = f"le département ({ctx.main_dep_name}) et " if ctx.has_dep else ""
-    intro = (f"Comparaison de la {ctx.kind} avec {versus_dep}la France "
+    intro = (f"Comparaison {ctx.de_la} avec {versus_dep}la France "
              "métropolitaine ; les indicateurs où l'écart à la France est le plus grand viennent "
              "en premier. « Nettement » : écart relatif d'au moins 15 % (0,3 point par an pour une "
              "évolution) ; « proche » : moins de 5 % (0,1 point par an).")
     out.append(B.Text(intro + "\n\n" + "\n".join(f"- {p}" for p in points)))
     mine = user_points(ctx)
     if mine:
-        out.append(B.Text(f"D'après les indicateurs fournis par la {ctx.kind} (section 4.5) :\n\n"
+        out.append(B.Text(f"D'après les indicateurs fournis par {ctx.la} (section 4.5) :\n\n"
                           + "\n".join(f"- {p}" for p in mine)))
     if len(points) < MIN_POINTS:
         out.append(B.Note("Trop peu d'indicateurs sont disponibles pour ce territoire pour une "
@@ -99,6 +99,6 @@ def build(ctx) -> list:
     out.append(B.Heading("Chiffres clés", 3))
     out.append(compare_table(
         ctx, key_figure_ids(ctx), "chiffres_cles",
-        f"Chiffres clés de la {ctx.kind} et de ses territoires de comparaison",
+        f"Chiffres clés {ctx.de_la} et de ses territoires de comparaison",
         note="n.d. : non disponible (donnée non publiée ou limitée à la France métropolitaine)."))
     return out

@@ -29,8 +29,9 @@ STRUCTURES_NOTE = (
     "FINESS de la section 5.4.")
 PHYSICIAN_AGE_NOTE = (
     "Les données ouvertes du jeu de données ne donnent pas l'âge des médecins : le fichier de la "
-    "Drees (RPPS) par département et spécialité réunit tous les âges. La CPTS peut obtenir la "
-    "pyramide des âges de ses médecins auprès de l'ARS (données du RPPS et de l'Ordre des médecins).")
+    "Drees (RPPS) par département et spécialité réunit tous les âges. Une CPTS ou une collectivité "
+    "peut obtenir la pyramide des âges de ses médecins auprès de l'ARS (données du RPPS et de "
+    "l'Ordre des médecins).")
 
 BPE_NOTE = (
     "La base permanente des équipements (BPE) recense des **lieux d'exercice** libéral, pas des "
@@ -44,8 +45,8 @@ BPE_NOTE = (
 
 def supply_text(ctx) -> str:
     gp = ctx.val("count_gp_bpe2024")
-    s = [f"La BPE recense **{fmt_number(gp, 0)} lieux d'exercice de médecins généralistes** dans la "
-         f"{ctx.kind} en 2024, soit **{ctx.num('density_gp_bpe2024')} pour 10{NNBSP}000 habitants** "
+    s = [f"La BPE recense **{fmt_number(gp, 0)} lieux d'exercice de médecins généralistes** dans "
+         f"{ctx.la} en 2024, soit **{ctx.num('density_gp_bpe2024')} pour 10{NNBSP}000 habitants** "
          f"({ctx.comparison('density_gp_bpe2024')})."]
     others = []
     for p in PROFESSIONS[1:]:
@@ -88,12 +89,12 @@ def age_text(ctx, shares: pd.DataFrame) -> str:
                 f"à 60 ans ou plus)")
 
     where = join_fr([one(r) for r in deps.itertuples()]) or (
-        "non disponible pour le département de la CPTS" if ctx.deps else
-        f"non détaillée, la {ctx.kind} s'étendant sur plus de {MAX_AREAS} départements")
+        f"non disponible pour le département {ctx.de_la}" if ctx.deps else
+        f"non détaillée, {ctx.la} s'étendant sur plus de {MAX_AREAS} départements")
     comp = join_fr([f"{esc(r.nom)} : {fmt_percent(r.part_55p)}" for r in others.itertuples()])
     return (f"Part des infirmières et infirmiers libéraux actifs âgés de **55 ans ou plus** en "
             f"{year}, à l'échelle **départementale** (la Drees ne publie pas ces effectifs par "
-            f"commune) : {where}. Pour comparaison : {comp}. La part propre à la CPTS n'est pas "
+            f"commune) : {where}. Pour comparaison : {comp}. La part propre {ctx.a_la} n'est pas "
             "connue par ces données.")
 
 
@@ -135,7 +136,7 @@ def structures_text(ctx, st: pd.DataFrame) -> str:
             n[k] = ctx.val(iid)
     msp = plural(n["msp"], "maison de santé pluriprofessionnelle", "maisons de santé pluriprofessionnelles")
     cds = plural(n["cds"], "centre de santé", "centres de santé")
-    s = f"La BPE recense **{msp}** (MSP) et **{cds}** dans la {ctx.kind} en 2024."
+    s = f"La BPE recense **{msp}** (MSP) et **{cds}** dans {ctx.la} en 2024."
     comps = [f"{STRUCTURE_TYPES[k][1]} : {ctx.comparison(iid)}" for k, iid in STRUCTURE_IDS.items()
              if iid in ctx.registry]
     if comps:
@@ -179,6 +180,6 @@ def structure_blocks(ctx) -> list:
     df = pd.DataFrame({"Commune": st["nom"], "MSP": st["msp"], "Centres de santé": st["cds"]})
     df = df[(df["MSP"] > 0) | (df["Centres de santé"] > 0)].reset_index(drop=True)
     out.append(B.Table("msp_centres_sante", df,
-                       f"Maisons de santé pluriprofessionnelles et centres de santé de la {ctx.kind}",
-                       f"{BPE_SOURCE} (D113, D108)", printed=len(df) <= 12))
+                       f"Maisons de santé pluriprofessionnelles et centres de santé {ctx.de_la}",
+                       f"{BPE_SOURCE} (D113, D108)", printed=False))
     return out
