@@ -65,7 +65,7 @@ def html_compare_table(df: pd.DataFrame, caption: str, source: str, row_decimals
         for c in value_cols:
             v = r[c]
             text = r[c] if isinstance(v, str) else (ND if is_missing(v) else fmt_number(v, d))
-            cells.append(_td(html.escape(str(text)), True))
+            cells.append(_td(html.escape(str(text)), not (isinstance(v, str) and v)))  # text: left
         cells += [_td(html.escape(str(r["Unité"])), False), _td(html.escape(str(r["Millésime"])), False)]
         body.append("<tr>" + "".join(cells) + "</tr>")
     return wrap_table(caption, head, body, source, note, extra_notes)

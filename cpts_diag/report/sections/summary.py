@@ -95,10 +95,10 @@ def build(ctx) -> list:
     if len(points) < MIN_POINTS:
         out.append(B.Note("Trop peu d'indicateurs sont disponibles pour ce territoire pour une "
                           "synthèse complète (données manquantes ou non publiées)."))
-    out.append(B.Text(toc(ctx)))  # after the synthesis: the first page says what matters
     out.append(B.Heading("Chiffres clés", 3))
     out.append(compare_table(
         ctx, key_figure_ids(ctx), "chiffres_cles",
         f"Chiffres clés {ctx.de_la} et de ses territoires de comparaison",
         note="n.d. : non disponible (donnée non publiée ou limitée à la France métropolitaine)."))
+    out.append(B.Text(toc(ctx)))  # after the synthesis and key figures: page 1 says what matters
     return out
