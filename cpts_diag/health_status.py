@@ -375,12 +375,9 @@ def bv_estimate(overlap: pd.DataFrame, column: str, min_coverage: float = MIN_CO
 
 # --- wrappers: load the sources for a territory ----------------------------------------------------
 
-#: The input frames of the wrappers below (a report context may inject them, e.g. in tests).
-INPUT_KEYS = ("vaccination", "mortality", "crude", "cartosante", "bv_stats", "communes", "population")
-
-
 def load_inputs() -> dict:
-    """Every input frame of the wrappers, loaded once (vintages: SPF 2024, mortality 2023, INSEE
+    """Every input frame of the wrappers below, loaded once (a report context may inject the same
+    dict, e.g. in tests; vintages: SPF 2024, mortality 2023, INSEE
     crude mortality 2018, CartoSanté 2024, INSEE BV statistics 2024, COG 2025, RP 2022)."""
     from .loaders import load_communes, load_population
     from .loaders_health import (load_bv_local_stats, load_cartosante_bv, load_crude_mortality,

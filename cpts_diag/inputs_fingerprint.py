@@ -135,10 +135,3 @@ def fingerprint(cpts_id: str, notebook: Path, parameters: dict | None = None, pd
     computed once per batch)."""
     base = common if common is not None else common_inputs(notebook, parameters, pdf)
     return {**base, "territory": territory_inputs(cpts_id)}
-
-
-def changed_keys(old: dict | None, new: dict) -> list[str]:
-    """The top-level keys whose hashes differ (all of them for an unknown ``old``)."""
-    if not isinstance(old, dict):
-        return sorted(new)
-    return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))

@@ -79,7 +79,7 @@ class ReportContext(_KindForms):
     all_sae: pd.DataFrame | None = None  # every SAE 2022 establishment (sae.load_sae); empty: absent
     bpe_health: pd.DataFrame | None = None  # BPE 2024 health counts (code_commune, typequ, nb)
     nurse_ages: pd.DataFrame | None = None  # liberal nurses by area and age (sae.load_nurse_ages)
-    health_inputs: dict | None = None  # section 4's frames (health_status.INPUT_KEYS); None: loaded
+    health_inputs: dict | None = None  # section 4's frames (health_status.load_inputs); None: loaded
 
     def __post_init__(self):
         from .. import indicators as ind

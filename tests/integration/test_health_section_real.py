@@ -29,7 +29,8 @@ def test_vaccination_and_mortality_read_back_from_the_files(blocks, snapshot_dir
                & (vacc["indicateur"].str.contains("65 ans et plus")) & vacc["indicateur"].str.contains("rippe")]
     last = flu[flu["annee"] == flu["annee"].max()]["valeur"].item()
     text = _text(blocks)
-    assert f"**{last:.1f} %** des personnes de 65 ans ou plus de la Loire".replace(".", ",") in text
+    assert (f"**{last:.1f} %** des personnes de 65 ans ou plus étaient vaccinées contre la grippe "
+            "dans le département (Loire)").replace(".", ",") in text
     mort = pd.read_csv(snapshot_dir / "sante" / "mortalite_standardisee_departement.csv",
                        dtype={"departement": str})
     loire = mort[(mort["departement"] == "42") & (mort["annee"] == 2023) & (mort["cause"] == "Toutes causes")

@@ -57,7 +57,7 @@ def strict(monkeypatch):
 
 # --- data install: no path outside the snapshot or the data roots -------------------------------
 
-@pytest.mark.parametrize("rel", ["../evil.csv", "cog/../../evil.csv", "/tmp/evil.csv", "..\\evil.csv",
+@pytest.mark.parametrize("rel", ["../evil.csv", "cog/../../evil.csv", "/evil.csv", "..\\evil.csv",
                                  "C:/evil.csv", "~/evil.csv", "cog/./x.csv", "cog//x.csv"])
 def test_install_refuses_paths_leaving_the_snapshot(tmp_path, isolated_data, rel):
     src = tmp_path / "snap"

@@ -67,8 +67,11 @@ def _vaccination(ctx) -> list:
         evo = r[f"evol_{first}"]
         trend = ("" if pd.isna(evo) else
                  f", soit {fmt_signed(evo, 1)} point{'s' if abs(evo) >= 2 else ''} en 5 ans")
+        n = esc(names[first])
+        where = {"departement": f"dans le département ({n})", "region": f"dans la région ({n})"}.get(
+            first.split("_")[0], f"en {n}")
         text = (f"En {int(r['annee'])}, **{fmt_percent(r[first])}** des personnes de 65 ans ou plus "
-                f"{esc(_of(names[first]))} étaient vaccinées contre la grippe{trend} ; {others}. ")
+                f"étaient vaccinées contre la grippe {where}{trend} ; {others}. ")
     text += ("Ces couvertures sont celles des départements et régions "
              f"{ctx.de_la}, publiées par Santé publique France : il n'en existe aucune à l'échelle de la "
              f"commune ni {ctx.de_la}. L'objectif de santé publique pour la grippe est de 75 % (OMS).")
@@ -76,10 +79,6 @@ def _vaccination(ctx) -> list:
             _flu_chart(table),
             B.Table("sante_vaccination", df, "Couverture vaccinale, dernière année publiée (%)",
                     SRC_VACC, decimals={c: 1 for c in df.columns if c not in ("Indicateur", "Année")})]
-
-
-def _of(name: str) -> str:
-    return f"de la {name}" if name[:1] not in "AEIOUÉÈ" else f"de l'{name}"
 
 
 def _flu_chart(table: pd.DataFrame) -> B.Figure:

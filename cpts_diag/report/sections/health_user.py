@@ -66,9 +66,18 @@ def protect(vals: pd.DataFrame, counts: pd.DataFrame, cpts_col: str, epci_cols: 
 
 
 def _protected(ctx):
-    """(protected comparison frame, notes, list of HealthTable) of the user's tables, or None."""
+    """(protected comparison frame, notes, list of HealthTable) of the user's tables, or None;
+    read and protected once per context (the synthesis and section 4.5 both use it)."""
     if not ctx.health_tables:
         return None
+    cache = ctx.__dict__.setdefault("_user_health", {})
+    key = tuple(ctx.health_tables)
+    if key not in cache:
+        cache[key] = _read_and_protect(ctx)
+    return cache[key]
+
+
+def _read_and_protect(ctx):
     tables = health_tables_for(ctx.health_tables)
     epcis = {c: n for c, n in ctx.levels("epci")}
     name = ctx.territory.name

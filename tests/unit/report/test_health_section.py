@@ -58,7 +58,8 @@ def test_health_section_says_the_geography_and_estimates_by_hand():
     assert isinstance(blocks[0], B.Heading) and blocks[0].text == "4. État de santé de la population"
     text = _text(blocks)
     # 51,9 % in 2024; 51,9 - 47,0 = +4,9 points over 5 years
-    assert "**51,9 %** des personnes de 65 ans ou plus de la Loire" in text
+    assert ("**51,9 %** des personnes de 65 ans ou plus étaient vaccinées contre la grippe dans le "
+            "département (Loire), soit +4,9 points en 5 ans") in text
     assert "soit +4,9 points en 5 ans" in text and "France : 53,7 %" in text
     assert "Loire : **911,6**" in text and "ni la région ni la France" in text
     # ALD: (2 000 × 18 + 180 × 24) / 2 180 = 18,495… → 18,5 %; 2 000 / 2 180 = 91,7 % of the CPTS
