@@ -164,7 +164,8 @@ small{{color:#555}}
 </style></head><body>
 <h1>Diagnostics territoriaux des CPTS</h1>
 <p>{len(rows)} rapport(s). Chaque rapport présente la démographie, la situation socio-économique,
-l'offre de soins et l'accessibilité (APL) de la CPTS, comparées au département, à la région et à la France.</p>
+l'état de santé (données départementales et par bassin de vie), l'offre de soins et l'accessibilité (APL)
+du territoire, comparés au département, à la région et à la France.</p>
 {empty}
 <div class="wrap"><table><thead><tr><th>CPTS</th>{head}<th>Fichiers</th><th>Produit le</th></tr></thead>
 <tbody>{''.join(body)}</tbody></table></div>

@@ -6,7 +6,10 @@
 # direct dependency whose package files are gone.
 venv=${1:-.venv}
 [ -e "$venv" ] || [ -L "$venv" ] || exit 0
-py="$venv/bin/python"
+case "$venv" in  # absolute: the import probe below runs from / (nothing of this folder on the path)
+  /*) py="$venv/bin/python" ;;
+  *) py="$(pwd -P)/$venv/bin/python" ;;
+esac
 probe='import importlib.metadata as md, os, re, sys
 import cpts_diag
 src = os.path.dirname(os.path.realpath(cpts_diag.__file__))

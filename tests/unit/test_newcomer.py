@@ -210,3 +210,18 @@ def test_batch_in_a_pipe_writes_one_line_per_cpts(tmp_path):
     assert [m.group(1) for m in matches] == ["1", "2", "3"] and {m.group(2) for m in matches} == {"3"}
     assert {m.group(4) for m in matches} == {"OK"}
     assert res.stdout.startswith("3 rapport(s) produit(s) sur 3 en ")
+
+
+def test_a_healthy_venv_given_by_a_relative_path_is_kept(tmp_path):
+    """`make` passes `.venv` (relative): the import probe runs from `/`, so the interpreter must be
+    called by its absolute path, or every second `make` deletes a working environment."""
+    shutil.copytree(REPO / "tools", tmp_path / "tools")
+    py = tmp_path / "v" / "bin" / "python"
+    py.parent.mkdir(parents=True)
+    py.write_text("#!/bin/sh\nexit 0\n")  # passes the version check and the probe
+    py.chmod(0o755)
+    (tmp_path / "v" / ".installed").write_text("")
+    res = subprocess.run(["sh", "tools/check_venv.sh", "v"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=60)
+    assert res.returncode == 0 and res.stdout == "" and res.stderr == ""
+    assert py.exists()
