@@ -1,6 +1,8 @@
 # cpts-diag — the two commands of the README:
 #   make reports   set everything up (venv, install, open-data snapshot) and produce the Loire reports
 #   make test      run the test suite (unit tests with no data reachable, then integration tests)
+#   make loire     the reports of every EPCI and bassin de vie of the Loire, and their index
+#                  (outputs/territoires-loire/, about 40 reports)
 # and: make setup (venv + data only), make clean (remove the venv, the installed snapshot, the caches
 # and the reports this project wrote; data/cpts/*.yaml and your own files stay).
 # A broken .venv (wrong Python, interrupted install, package gone) is detected and rebuilt first
@@ -13,10 +15,14 @@ SNAPSHOT ?= ../shared/opendata
 JOBS   ?= 2
 REPORT_OPTS ?=
 
-.PHONY: reports setup venv data test test-unit bench clean clean-cache
+.PHONY: reports loire setup venv data test test-unit bench clean clean-cache
 
 reports: setup
 	$(BIN)/cpts-diag report --all --jobs $(JOBS) $(REPORT_OPTS)
+
+LOIRE_OUT := outputs/territoires-loire
+loire: setup
+	$(BIN)/cpts-diag report --all-epci --all-bv --in-dep 42 --jobs $(JOBS) --out $(LOIRE_OUT) $(REPORT_OPTS)
 
 setup: venv data
 
@@ -69,9 +75,12 @@ clean-cache:
 KNOWN_CPTS := $(basename $(notdir $(wildcard data/cpts/*.yaml)))
 
 clean:
-	PYTHONPATH="$(CURDIR)" $(PYTHON) -m cpts_diag.outputs --clean $(addprefix outputs/,$(KNOWN_CPTS))
-	@if [ -f outputs/index.html ] && grep -q 'name="generator" content="cpts-diag' outputs/index.html; then rm -f outputs/index.html; fi
+	PYTHONPATH="$(CURDIR)" $(PYTHON) -m cpts_diag.outputs --clean $(addprefix outputs/,$(KNOWN_CPTS)) \
+	  $(wildcard $(LOIRE_OUT)/epci-* $(LOIRE_OUT)/bv-*)
+	@for d in outputs $(LOIRE_OUT); do if [ -f $$d/index.html ] && grep -q 'name="generator" content="cpts-diag' $$d/index.html; then rm -f $$d/index.html; fi; done
 	rm -rf outputs/.build-* outputs/.old-* outputs/.index.html.tmp-* outputs/.lock-* outputs/.cpts-diag-probe-*
+	rm -rf $(LOIRE_OUT)/.build-* $(LOIRE_OUT)/.old-* $(LOIRE_OUT)/.index.html.tmp-* $(LOIRE_OUT)/.lock-*
+	[ ! -d $(LOIRE_OUT) ] || rmdir $(LOIRE_OUT) 2>/dev/null || true
 	rm -rf $(VENV) cpts_diag.egg-info
 	[ ! -d data ] || find data -mindepth 1 -maxdepth 1 ! -name cpts ! -name .gitkeep -exec rm -rf {} +
 	[ ! -d data/cpts ] || find data/cpts -mindepth 1 -maxdepth 1 ! -name '*.yaml' -exec rm -rf {} +

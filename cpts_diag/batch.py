@@ -1,7 +1,8 @@
 """Batch production of CPTS diagnostic reports (``cpts-diag report``).
 
-Per CPTS, a worker process runs ``notebooks/diagnostic.ipynb`` with papermill (parameters ``cpts_id``,
-``output_dir``; ``jobs`` at a time) in ``<out>/.build-<id>-…``, exports it to HTML without code
+Per CPTS, a warm worker (:mod:`cpts_diag.batch_pool`: ``jobs`` processes, each keeping one
+kernel from report to report) runs ``notebooks/diagnostic.ipynb`` with papermill (parameters
+``cpts_id``, ``output_dir``) in ``<out>/.build-<id>-…``, exports it to HTML without code
 (and PDF: :mod:`cpts_diag.pdf`), then the folder is renamed ``<out>/<id>/``, all under the lock
 ``<out>/.lock-<id>``: a run replaces only the files it wrote (:mod:`cpts_diag.outputs`), and
 ``<out>/index.html`` is rewritten (:mod:`cpts_diag.index_page`). ``CPTS_DIAG_NOTEBOOK`` overrides
@@ -36,6 +37,7 @@ from .index_page import INDEX_COLUMNS, index_row, reference_row, render_index, w
 from .index_page import try_write_index
 from .inputs_fingerprint import common_inputs, fingerprint
 from .outputs import BatchInterrupted, SignalGuard
+from .batch_pool import WorkerPool, kill_tree as _kill_tree  # noqa: F401 (re-exported)
 
 DEFAULT_NOTEBOOK = REPO_DIR / "notebooks" / "diagnostic.ipynb"
 NOTEBOOK_ENV = "CPTS_DIAG_NOTEBOOK"
@@ -114,25 +116,6 @@ def _kernel_dir(root: Path) -> Path:
     return root / "jupyter"
 
 
-def _kill_tree(proc: subprocess.Popen, grace: float = 3.0) -> None:
-    """Stop a worker and its kernel: SIGTERM (the worker kills its children), then SIGKILL."""
-    if proc.poll() is not None:
-        return
-    try:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        try:
-            import psutil
-
-            for child in psutil.Process(proc.pid).children(recursive=True):
-                child.kill()
-        except Exception:  # noqa: BLE001 - psutil missing or process gone
-            pass
-        proc.kill()
-        proc.wait()
-
-
 def _short_error(text: str, limit: int = 600) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -183,8 +166,9 @@ def run_batch_detailed(cpts_ids=(), all_: bool = False, jobs: int = 1, out=None,
         try:
             bar = _Progress(len(ids), enabled=progress)
             try:
-                job = _Job(nb, out_dir, scratch, _worker_env(scratch), timeout, parameters, pdf, force,
-                           rebuild, common_inputs(nb, parameters, pdf))
+                env = _worker_env(scratch)
+                job = _Job(nb, out_dir, scratch, env, timeout, parameters, pdf, force,
+                           rebuild, common_inputs(nb, parameters, pdf), WorkerPool(env, scratch))
                 _run_all(ids, jobs, job, bar, guard, outcomes)
             finally:
                 bar.close()
@@ -226,7 +210,7 @@ class _Progress:
 
         self.total, self.done = total, 0
         self.lines = enabled and not stderr_is_tty()
-        self.bar = tqdm(total=total, desc="Rapports CPTS", unit="CPTS", file=sys.stderr,
+        self.bar = tqdm(total=total, desc="Rapports", unit="rapport", file=sys.stderr,
                         disable=not enabled or self.lines, dynamic_ncols=True)
 
     def running(self, ids) -> None:
@@ -243,6 +227,13 @@ class _Progress:
 
     def close(self) -> None:
         self.bar.close()
+
+
+def _noun(ids) -> str:
+    """« CPTS » when every id is a CPTS (perimeter file), else « territoires »."""
+    from .territory_kinds import kind_of_id
+
+    return "CPTS" if all(kind_of_id(i) == "cpts" for i in ids) else "territoires"
 
 
 def _seconds(x: float) -> str:
@@ -262,6 +253,7 @@ class _Job:
     force: bool = False
     rebuild: bool = False
     common: dict | None = None  # inputs fingerprint part shared by every report
+    pool: WorkerPool | None = None  # the warm workers (batch_pool)
 
 
 class _Run(NamedTuple):
@@ -288,10 +280,9 @@ def _start(cid: str, job: _Job) -> _Run | Outcome:
         lock = outputs.take_lock(job.out_dir, cid)
     except CptsDiagError as exc:
         return Outcome(cid, False, 0.0, str(exc))
-    build, log = job.out_dir / f".build-{cid}-{uuid.uuid4().hex[:8]}", job.scratch / f"{cid}.log"
-    cmd = [sys.executable, "-m", "cpts_diag.batch_worker", "--worker", cid, "--notebook", str(job.notebook),
-           "--build-dir", str(build), "--timeout", str(job.timeout),
-           "--params", json.dumps(job.parameters)] + (["--pdf"] if job.pdf else [])
+    build = job.out_dir / f".build-{cid}-{uuid.uuid4().hex[:8]}"
+    task = {"id": cid, "notebook": str(job.notebook), "build": str(build), "timeout": job.timeout,
+            "params": job.parameters, "pdf": job.pdf}
     try:
         outputs.remove_stale(job.out_dir, cid)  # under the lock: nobody else's
         inputs = _fingerprint(cid, job)
@@ -300,15 +291,13 @@ def _start(cid: str, job: _Job) -> _Run | Outcome:
             return Outcome(cid, True, time.monotonic() - t0, skipped=True)
         outputs.check_target(job.out_dir / cid, job.force)  # fail now rather than after the build
         build.mkdir()
-        with open(log, "wb") as fh:
-            proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=job.env,
-                                    cwd=str(build), start_new_session=True)
+        proc = job.pool.submit(task)
     except (CptsDiagError, OSError) as exc:
         shutil.rmtree(build, ignore_errors=True)
         outputs.release_lock(lock)
         text = str(exc) if isinstance(exc, CptsDiagError) else f"mise en place impossible : {exc}"
         return Outcome(cid, False, time.monotonic() - t0, text)
-    return _Run(proc, build, time.monotonic(), log, lock, inputs)
+    return _Run(proc, build, time.monotonic(), job.pool.log_of(proc), lock, inputs)
 
 
 def _fingerprint(cid: str, job: _Job) -> dict | None:
@@ -326,13 +315,15 @@ def _finish(cid: str, run: _Run, job: _Job) -> Outcome:
     """Outcome of a worker that ended (or ran out of time); a complete report is swapped in place."""
     elapsed = time.monotonic() - run.t0
     try:
-        if run.proc.poll() is None:
-            _kill_tree(run.proc)
+        if _done(run):
+            outcome = _collect(cid, 0 if run.proc.poll() is None else run.proc.returncode, run.build,
+                               run.log, elapsed, pdf=job.pdf)
+            job.pool.release(run.proc)  # a live worker takes the next report
+        else:
+            job.pool.discard(run.proc)
             outcome = Outcome(cid, False, elapsed,
                               f"délai dépassé : le notebook a tourné plus de {job.timeout:g} s "
                               "(correctif : --timeout plus grand, ou voir la cellule lente)")
-        else:
-            outcome = _collect(cid, run.proc.returncode, run.build, run.log, elapsed, pdf=job.pdf)
         if outcome.ok:
             try:
                 outputs.write_manifest(run.build, cid, run.inputs)
@@ -367,7 +358,7 @@ def _run_all(ids: list[str], jobs: int, job: _Job, bar: _Progress, guard: Signal
                 bar.running(running)
             time.sleep(0.05)
             for cid, run in list(running.items()):
-                if run.proc.poll() is None and time.monotonic() - run.t0 <= job.timeout:
+                if not _done(run) and time.monotonic() - run.t0 <= job.timeout:
                     continue
                 with guard.critical():
                     outcomes[cid] = _finish(cid, run, job)
@@ -376,10 +367,16 @@ def _run_all(ids: list[str], jobs: int, job: _Job, bar: _Progress, guard: Signal
     finally:
         for run in running.values():  # interrupted: leave nothing of this run behind
             try:
-                _kill_tree(run.proc)
+                job.pool.discard(run.proc)
                 shutil.rmtree(run.build, ignore_errors=True)
             finally:
                 outputs.release_lock(run.lock)
+        job.pool.close(graceful=not running)
+
+
+def _done(run: _Run) -> bool:
+    """The worker of ``run`` wrote its result, or died."""
+    return (run.build / RESULT_FILE).exists() or run.proc.poll() is not None
 
 
 def _collect(cid: str, returncode: int, build: Path, log: Path, elapsed: float,
@@ -400,7 +397,7 @@ def _collect(cid: str, returncode: int, build: Path, log: Path, elapsed: float,
         return Outcome(cid, True, elapsed, steps=result.get("steps"))
     if result and result.get("error"):
         return Outcome(cid, False, elapsed, result["error"])
-    tail = log.read_text(encoding="utf-8", errors="replace")[-1500:] if log.exists() else ""
+    tail = log.read_text(encoding="utf-8", errors="replace")[-1500:] if log and log.exists() else ""
     return Outcome(cid, False, elapsed, _short_error(
         f"le processus de production s'est arrêté (code {returncode}) : {tail or 'aucune sortie'}"))
 
@@ -420,10 +417,11 @@ def _summary(outcomes: list[Outcome], out_dir: Path, total: float, index_error: 
         if o.kept:
             lines.append(f"         fichiers d'autres que cpts-diag conservés : {', '.join(o.kept)}")
     if bad:
-        lines.append(f"ÉCHEC pour {len(bad)} CPTS : {', '.join(o.cpts_id for o in bad)}")
+        noun = _noun([o.cpts_id for o in bad])
+        lines.append(f"ÉCHEC pour {len(bad)} {noun} : {', '.join(o.cpts_id for o in bad)}")
         for o in bad:
             lines.append(f"  ÉCHEC  {o.cpts_id} ({_seconds(o.seconds)}) : {o.error}")
-        lines.append("Les rapports précédents de ces CPTS (s'il y en avait) sont conservés tels quels.")
+        lines.append(f"Les rapports précédents de ces {noun} (s'il y en avait) sont conservés tels quels.")
     if same and not ok and not bad:
         lines.append("Rien à refaire : --rebuild (rebuild=True) force la production.")
     if index_error:

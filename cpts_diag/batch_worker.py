@@ -1,10 +1,21 @@
-"""The worker side of the batch (:mod:`cpts_diag.batch`): one process per CPTS report.
+"""The worker side of the batch (:mod:`cpts_diag.batch`).
 
 ``python -m cpts_diag.batch_worker --worker ID --notebook NB --build-dir DIR`` executes the
 notebook with papermill in ``DIR`` (parameters ``cpts_id`` and ``output_dir`` set last, so that
 user parameters cannot override them), exports it to HTML (and PDF) and writes its outcome to
-``DIR/_batch_result.json`` for the parent. On SIGTERM (timeout or interruption in the parent)
-it kills its kernel and Chromium and leaves.
+``DIR/_batch_result.json`` for the parent (atomically: the parent waits for that file).
+
+``python -m cpts_diag.batch_worker --serve`` is a *warm* worker (:mod:`cpts_diag.batch_pool`):
+it reads one job per line on stdin (JSON: ``id``, ``notebook``, ``build``, ``timeout``,
+``params``, ``pdf``) and runs them one after the other in ONE kernel, started once, so that the
+kernel start, the imports and the national data loaded in memory (:func:`cpts_diag.store.cached`,
+the indicators' caches) are paid once per worker instead of once per report. Each report first
+moves the kernel into its own build folder (a setup cell removed from the saved notebook). The
+kernel is restarted after a failed report and when it holds more than
+:data:`WARM_KERNEL_MAX_MB` of memory, so a report never inherits a broken or bloated state.
+
+On SIGTERM (timeout or interruption in the parent) the worker kills its kernel and Chromium and
+leaves.
 """
 from __future__ import annotations
 
@@ -17,6 +28,25 @@ import time
 from pathlib import Path
 
 from .batch import KERNEL_NAME, PDF_TIMEOUT, RESULT_FILE, _short_error
+
+#: A warm kernel holding more than this (resident memory, MB) is restarted before the next report.
+WARM_KERNEL_MAX_MB = 900
+#: Tag of the setup cell a warm worker puts first in each notebook (removed before saving).
+SETUP_TAG = "cpts-diag-setup"
+#: That cell: into the report's build folder; the previous report's figures closed and its freed
+#: memory given back to the system (glibc ``malloc_trim``; elsewhere only ``gc.collect``).
+SETUP_SOURCE = """import os as _os, gc as _gc, sys as _sys
+_os.chdir({build!r})
+if "matplotlib.pyplot" in _sys.modules:
+    _sys.modules["matplotlib.pyplot"].close("all")
+_gc.collect()
+try:
+    import ctypes as _ct
+    _ct.CDLL("libc.so.6").malloc_trim(0)
+    del _ct
+except (OSError, AttributeError):
+    pass
+del _os, _gc, _sys"""
 
 
 def _stop_on_sigterm() -> None:
@@ -53,19 +83,17 @@ def _report_title(build: Path) -> str | None:
 
 
 def _worker(cpts_id: str, notebook: Path, build: Path, timeout: float, params: dict,
-            pdf: bool = False) -> int:
+            pdf: bool = False, km=None) -> int:
     """Run one notebook in ``build``, export it to HTML (and PDF); write the outcome to
-    ``build/_batch_result.json``."""
+    ``build/_batch_result.json``. ``km``: a kernel manager kept across reports (warm worker),
+    started on first use; None: a kernel of its own, shut down at the end."""
     import threading
 
-    _stop_on_sigterm()
     result: dict = {"ok": False, "steps": {}}
     steps = result["steps"]
     t0 = time.monotonic()
     warm = threading.Thread(target=_warm_up, daemon=True)
-    # jsonschema (via nbformat) imports rfc3987_syntax only to validate the "iri" string format,
-    # which notebooks never use; building its grammar costs ~0.7 s per report. Skip it here.
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    _skip_iri_grammar()
     try:
         import nbformat
         import papermill as pm
@@ -77,11 +105,14 @@ def _worker(cpts_id: str, notebook: Path, build: Path, timeout: float, params: d
         warm.start()
         nb_out = build / "rapport.ipynb"
         t = time.monotonic()
+        source = str(notebook) if km is None else _with_setup_cell(nbformat.read(str(notebook), as_version=4), build)
         executed = pm.execute_notebook(
-            str(notebook), str(nb_out),
+            source, str(nb_out),
             parameters={**params, "cpts_id": cpts_id, "output_dir": "."},
             kernel_name=KERNEL_NAME, progress_bar=False, cwd=str(build),
-            execution_timeout=max(1, int(timeout)), log_output=False, report_mode=False)
+            execution_timeout=max(1, int(timeout)), log_output=False, report_mode=False,
+            **({} if km is None else {"km": km}))
+        executed.cells = [c for c in executed.cells if SETUP_TAG not in c.metadata.get("tags", [])]
         steps["execution"] = time.monotonic() - t
         steps["cells"] = {
             f"{i}:{c.source.splitlines()[0][:50] if c.source else ''}": c.metadata.get("papermill", {}).get("duration")
@@ -101,32 +132,149 @@ def _worker(cpts_id: str, notebook: Path, build: Path, timeout: float, params: d
             steps["export_pdf"] = time.monotonic() - t
         result["ok"] = True
     except Exception as exc:  # noqa: BLE001 - reported to the parent
-        result["error"] = _describe_error(exc)
+        result["error"] = _describe_error(exc, build / "rapport.ipynb")
     steps["total"] = time.monotonic() - t0
-    (build / RESULT_FILE).write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
+    tmp = build / f".{RESULT_FILE}.tmp"
+    tmp.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, build / RESULT_FILE)  # the parent of a warm worker waits for this file
     return 0 if result["ok"] else 1
 
 
-def _describe_error(exc: Exception) -> str:
+def _skip_iri_grammar() -> None:
+    """jsonschema (via nbformat, nbclient) imports rfc3987_syntax only to validate the "iri"
+    string format, which notebooks never use; building its grammar costs 0,7 to 2,5 s per
+    process. Skip it in the worker (called before anything imports nbformat)."""
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
+def _with_setup_cell(nb, build: Path):
+    """``nb`` with a first cell moving the (reused) kernel into ``build``: a warm kernel keeps the
+    working directory of its first report otherwise."""
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell(SETUP_SOURCE.format(build=str(build)))
+    cell.metadata["tags"] = [SETUP_TAG]
+    nb.cells.insert(0, cell)
+    return nb
+
+
+def _kernel_mb(km) -> float:
+    """Resident memory of the kernel of ``km`` in MB (0 if unknown)."""
+    try:
+        import psutil
+
+        pid = getattr(getattr(km, "provisioner", None), "pid", None)
+        return psutil.Process(pid).memory_info().rss / 1e6 if pid else 0.0
+    except Exception:  # noqa: BLE001 - psutil missing or kernel gone
+        return 0.0
+
+
+def _give_back_memory() -> None:
+    """Collect garbage and give the freed memory back to the system (glibc ``malloc_trim``)."""
+    import gc
+
+    gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the collection alone
+        pass
+
+
+def _manager(cls):
+    """A kernel manager that remembers the kernel clients made from it (:func:`_close_clients`)."""
+    km = cls(kernel_name=KERNEL_NAME)
+    made, client = [], km.client
+
+    def tracked_client(*args, **kwargs):
+        kc = client(*args, **kwargs)
+        made.append(kc)
+        return kc
+
+    km.client, km.cpts_diag_clients = tracked_client, made
+    return km
+
+
+def _close_clients(km) -> None:
+    """Stop the channels of the report's kernel client: papermill leaves them open when it does not
+    own the kernel, and an open client keeps receiving (and buffering) every later report's
+    outputs, so a warm worker would grow by megabytes per report."""
+    for kc in km.cpts_diag_clients:
+        try:
+            kc.stop_channels()
+        except Exception:  # noqa: BLE001 - already stopped
+            pass
+    km.cpts_diag_clients.clear()
+
+
+def _serve() -> int:
+    """The warm worker: one job per stdin line, one kernel for all (see the module docstring)."""
+    from jupyter_client.manager import AsyncKernelManager
+    from nbclient.util import run_sync
+
+    km = _manager(AsyncKernelManager)
+    try:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            job = json.loads(line)
+            code = _worker(job["id"], Path(job["notebook"]), Path(job["build"]), float(job["timeout"]),
+                           job.get("params") or {}, pdf=bool(job.get("pdf")), km=km)
+            _close_clients(km)
+            _give_back_memory()  # this report's notebook and HTML, in the worker itself
+            if km.has_kernel and (code != 0 or _kernel_mb(km) > WARM_KERNEL_MAX_MB):
+                run_sync(km.shutdown_kernel)(now=True)  # its zmq context goes with it:
+                km = _manager(AsyncKernelManager)  # the next report, a fresh one
+    finally:
+        if km.has_kernel:
+            run_sync(km.shutdown_kernel)(now=True)
+    return 0
+
+
+def _code_cell_number(nb_out: Path, cell_index) -> int | None:
+    """Rank (from 1) among the code cells of the executed notebook ``nb_out`` (parameters cell
+    included, setup cell of a warm worker excluded) of the cell at ``cell_index``: the number a
+    fresh kernel would have shown, whatever the reports run before in a warm kernel."""
+    try:
+        import nbformat
+
+        cells = [c for c in nbformat.read(str(nb_out), as_version=4).cells  # papermill's error
+                 if "papermill-error-cell-tag" not in c.metadata.get("tags", [])][: int(cell_index) + 1]
+    except Exception:  # noqa: BLE001 - no notebook written: no number
+        return None
+    return sum(c.cell_type == "code" and SETUP_TAG not in c.metadata.get("tags", []) for c in cells) or None
+
+
+def _describe_error(exc: Exception, nb_out: Path | None = None) -> str:
     try:
         from papermill.exceptions import PapermillExecutionError
     except ImportError:  # pragma: no cover
         PapermillExecutionError = ()  # type: ignore[assignment]
     if PapermillExecutionError and isinstance(exc, PapermillExecutionError):
-        where = f" (cellule {exc.exec_count})" if getattr(exc, "exec_count", None) else ""
+        number = (_code_cell_number(nb_out, exc.cell_index) if nb_out is not None
+                  and getattr(exc, "cell_index", None) is not None else None) or getattr(exc, "exec_count", None)
+        where = f" (cellule {number})" if number else ""
         return _short_error(f"{exc.ename}: {exc.evalue}{where}")
     return _short_error(f"{exc.__class__.__name__}: {exc}")
 
 
 def _worker_main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m cpts_diag.batch_worker")
-    ap.add_argument("--worker", required=True, metavar="CPTS_ID")
-    ap.add_argument("--notebook", required=True, type=Path)
-    ap.add_argument("--build-dir", required=True, type=Path)
+    ap.add_argument("--serve", action="store_true", help="warm worker: jobs on stdin")
+    ap.add_argument("--worker", metavar="CPTS_ID")
+    ap.add_argument("--notebook", type=Path)
+    ap.add_argument("--build-dir", type=Path)
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--params", default="{}")
     ap.add_argument("--pdf", action="store_true")
     a = ap.parse_args(argv)
+    _stop_on_sigterm()
+    _skip_iri_grammar()
+    if a.serve:
+        return _serve()
+    if not (a.worker and a.notebook and a.build_dir):
+        ap.error("--worker, --notebook et --build-dir sont requis (ou --serve)")
     return _worker(a.worker, a.notebook, a.build_dir, a.timeout, json.loads(a.params), pdf=a.pdf)
 
 

@@ -197,6 +197,13 @@ def _table(cat: dict, columns, title: str, notes: list) -> list[str]:
     return out
 
 
+def _forms(cat: dict):
+    """How the texts name the catalogue's territory (:data:`cpts_diag.territory_kinds.KINDS`)."""
+    from .territory_kinds import KINDS, kind_of_id
+
+    return KINDS.get(kind_of_id(str(cat.get("territory", {}).get("id", ""))), KINDS["cpts"])
+
+
 def _geography_notes(cat: dict) -> list[str]:
     """Footnote of the values published only for some levels (n.d. for the CPTS, never computed)."""
     by_geo: dict[str, list[str]] = {}
@@ -206,7 +213,7 @@ def _geography_notes(cat: dict) -> list[str]:
             by_geo.setdefault(ind["geography"], []).append(label)
     if not by_geo:
         return []
-    return ["", "n.d. pour la CPTS et ses EPCI : valeurs publiées seulement à d'autres échelles, "
+    return ["", f"n.d. pour {_forms(cat).la} et ses EPCI : valeurs publiées seulement à d'autres échelles, "
                 "jamais recalculées :"] + [f"  publié par {g} : {' ; '.join(labels)}"
                                              for g, labels in by_geo.items()]
 
@@ -219,7 +226,8 @@ def catalogue_text(cat: dict, epcis: bool = True) -> str:
     coverage and the same-basis comparator."""
     terr = cat["territory"]
     deps, regs = terr["departements"], terr["regions"]
-    cols = ([("territory", None, "CPTS")] + [("departement", d, f"Dép. {d}") for d in deps]
+    forms = _forms(cat)
+    cols = ([("territory", None, forms.noun)] + [("departement", d, f"Dép. {d}") for d in deps]
             + [("region", r, f"Rég. {r}") for r in regs]
             + [("france_metro", None, "France métro."), ("france", None, "France")])
     lines = [f"{terr['name']} ({terr['id']}) — {len(terr['communes'])} communes, "
@@ -229,7 +237,7 @@ def catalogue_text(cat: dict, epcis: bool = True) -> str:
     lines += _table(cat, cols, "Indicateurs et comparaisons", notes)
     if epcis and terr["epcis"]:
         ecols = [("epci", e, e) for e in terr["epcis"]]
-        lines += ["", "Parties des EPCI comprises dans la CPTS (SIREN en colonne)"]
+        lines += ["", f"Parties des EPCI comprises dans {forms.la} (SIREN en colonne)"]
         lines += _table(cat, ecols, "", notes)[1:]
         try:
             from .loaders import load_epcis
@@ -243,7 +251,7 @@ def catalogue_text(cat: dict, epcis: bool = True) -> str:
                       "(moins de 99 % de la population : secret statistique ou donnée absente "
                       "ailleurs) ; "
                       f"{SAME_BASIS_MARK} valeur publiée, à comparer à la valeur sur la même base "
-                      "de communes que la CPTS :"] + [f"  {n}" for n in notes]
+                      f"de communes que {forms.la} :"] + [f"  {n}" for n in notes]
     lines += _geography_notes(cat)
     lines += ["", f"n.d. : non disponible (secret statistique, donnée absente ou non couverte). "
                   f"Séparateur de milliers : espace fine insécable (U+202F{NNBSP}). Formules et sources : "

@@ -305,7 +305,7 @@ def bv_overlap(communes: pd.DataFrame, population: pd.DataFrame, cps_communes: I
     unknown = sorted(cps - set(com["code_commune"]))
     if unknown:
         raise TerritoryError(
-            f"Commune(s) de la CPTS absente(s) de la table des communes : {', '.join(unknown[:10])}. "
+            f"Commune(s) du territoire absente(s) de la table des communes : {', '.join(unknown[:10])}. "
             "Correctif : donnez des codes communes du COG 2025 (Territory.load les recode).")
     com["in_cpts"] = com["code_commune"].isin(cps)
     touched = com.loc[com["in_cpts"], "bv2022"].unique()
@@ -346,7 +346,7 @@ def bv_estimate(overlap: pd.DataFrame, column: str, min_coverage: float = MIN_CO
     if column in BV_COUNT_COLUMNS:
         raise ArgumentError(
             f"column = {column!r} : un effectif (ou une médiane) ne s'estime pas par moyenne pondérée : "
-            "il n'est pas réparti entre la CPTS et le reste du bassin de vie. Correctif : présentez "
+            "il n'est pas réparti entre le territoire et le reste du bassin de vie. Correctif : présentez "
             "la valeur de chaque bassin de vie (bv_overlap) ou choisissez une part ou une densité : "
             f"{', '.join(BV_ESTIMABLE_COLUMNS)}.")
     if column not in BV_ESTIMABLE_COLUMNS:

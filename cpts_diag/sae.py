@@ -152,6 +152,43 @@ def merge_with_finess(sae_est: pd.DataFrame, finess: pd.DataFrame) -> pd.DataFra
     return out[care.to_numpy()].reset_index(drop=True)
 
 
+#: :func:`national_establishments` of the installed files, keyed by their paths, sizes and dates.
+_NATIONAL: dict[tuple, pd.DataFrame] = {}
+
+
+def national_establishments() -> pd.DataFrame:
+    """:func:`merge_with_finess` of the installed SAE 2022 and FINESS 2020 files, computed once per
+    process for the same files (a warm batch kernel or a notebook session reuses it; a changed
+    file gives a new key). Raises :class:`cpts_diag.errors.DataNotInstalledError` when the SAE
+    file is missing (the caller falls back to FINESS alone)."""
+    from .loaders import load_hospitals
+    from .store import source_path
+
+    key = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns)
+                for p in (source_path("sae_2022", 2022)[2], source_path("hospitals", 2020)[2]))
+    if key not in _NATIONAL:
+        _NATIONAL.clear()
+        _NATIONAL[key] = merge_with_finess(sae_establishments(load_sae()), load_hospitals())
+    return _NATIONAL[key].copy(deep=False)
+
+
+def establishments_of(sae: pd.DataFrame | None, hospitals: pd.DataFrame | None, sae_frame) -> pd.DataFrame:
+    """Every care establishment: :func:`national_establishments` (cached) when neither frame was
+    given (``sae`` and ``hospitals`` None: the installed files), else :func:`merge_with_finess` of
+    ``sae_frame()`` (the given SAE frame, or None when it is absent or empty) and ``hospitals``
+    (default: the installed FINESS file)."""
+    from .errors import DataNotInstalledError
+    from .loaders import load_hospitals
+
+    if sae is None and hospitals is None:
+        try:
+            return national_establishments()
+        except DataNotInstalledError:  # no SAE file: FINESS alone, below
+            pass
+    return merge_with_finess(sae_establishments(sae_frame()),
+                             hospitals if hospitals is not None else load_hospitals())
+
+
 def place_at_commune_centres(est: pd.DataFrame, polygons) -> pd.DataFrame:
     """``est`` with ``localisation``: ``adresse`` where it has ``lat``/``lon``, else ``centre de
     la commune`` and the coordinates (WGS84) of a point inside its commune's polygon, taken from

@@ -63,16 +63,19 @@ class ScenarioResult:
         (:func:`cpts_diag.report.text.esc`) so that they are shown literally."""
         from .report.text import esc
 
+        from .territory_kinds import KINDS
+
         s = self.summary
         t = self.territory
+        forms = KINDS.get(getattr(t, "kind", "cpts"), KINDS["cpts"])
         f2 = lambda x: fmt_number(x, 2)  # noqa: E731
         what = esc(self.spec.title) if self.spec.title else describe_changes(self.changes)
         lines = [f"**Scénario : {what}** — {esc(t.name)}.", ""]
         lines.append(
-            f"- Médecins généralistes dans la CPTS : {fmt_number(s['gps_before'], 0)} avant, "
+            f"- Médecins généralistes dans {forms.la} : {fmt_number(s['gps_before'], 0)} avant, "
             f"{fmt_number(s['gps_after'], 0)} après ({self.sources['supply_short']}).")
         lines.append(
-            f"- APL moyenne de la CPTS (consultations par an et par habitant standardisé) : "
+            f"- APL moyenne {forms.de_la} (consultations par an et par habitant standardisé) : "
             f"{f2(s['apl_published'])} publiée par la DREES, {f2(s['apl_published_after'])} après "
             f"le scénario (variation simulée {fmt_number(s['apl_change'], 2, signed=True)}).")
         nd, nu = s["n_crossing_down"], s["n_crossing_up"]
@@ -91,7 +94,7 @@ class ScenarioResult:
             f"(sur {len(self.communes)}).")
         if s["n_outside"]:
             lines.append(
-                f"- Hors de la CPTS, {s['n_outside']} commune{'s' if s['n_outside'] > 1 else ''} "
+                f"- Hors {forms.de_la}, {s['n_outside']} commune{'s' if s['n_outside'] > 1 else ''} "
                 f"({fmt_number(s['pop_outside'], 0)} habitants) voient aussi leur APL varier "
                 f"d'au moins {fmt_number(MIN_CHANGE, 3)}.")
         lines += ["", f"*{self.method_note()}*"]
@@ -232,7 +235,7 @@ def _changed_codes(spec: ScenarioSpec, key: str, universe, territory) -> pd.Seri
                 f"{territory.name} ({territory.id}, {len(territory.communes)} communes) : un "
                 "scénario ne modifie que l'offre des communes de son périmètre. Correctif : donnez "
                 f"des communes du périmètre (liste : cpts-diag indicators {territory.id}), ou "
-                "simulez sur la CPTS qui contient ces communes.")
+                "simulez sur le territoire qui contient ces communes.")
     return codes
 
 

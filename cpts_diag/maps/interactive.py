@@ -259,7 +259,8 @@ def _add_hospitals(m, hospitals):
 
 def interactive_map(gdf, layers: Sequence[Layer], *, name_column: str = "nom", outline=None,
                     context=None, hospitals=None, tiles: str | None = None,
-                    simplify_m: float = 40.0, precision: int = 4, attribution: str = ""):
+                    simplify_m: float = 40.0, precision: int = 4, attribution: str = "",
+                    outline_name: str = "Contour de la CPTS"):
     """Interactive folium map: one base layer (radio button) per indicator, French tooltips.
 
     ``gdf``: CPTS communes with ``name_column`` and every ``layer.column``. ``outline``: CPTS
@@ -292,11 +293,11 @@ def interactive_map(gdf, layers: Sequence[Layer], *, name_column: str = "nom", o
     m.add_child(chor)
     out = _light_geometry(outline if outline is not None else outline_of(gdf), simplify_m, precision)
     outline_layer = folium.GeoJson(
-        json.loads(out.to_json()), name="Contour de la CPTS", control=False, interactive=False,
+        json.loads(out.to_json()), name=outline_name, control=False, interactive=False,
         style_function=lambda f: {"fill": False, "color": OUTLINE_COLOR, "weight": 2.5},
     )
     outline_layer.add_to(m)
-    overlays.append(("Contour de la CPTS", outline_layer))
+    overlays.append((outline_name, outline_layer))
     if hospitals is not None and len(hospitals):
         overlays.append(("Établissements hospitaliers", _add_hospitals(m, hospitals)))
     minx, miny, maxx, maxy = light.total_bounds

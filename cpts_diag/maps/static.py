@@ -288,8 +288,11 @@ def _norm_statut(x):
 
 
 def hospital_map(communes, hospitals, *, title: str, source: str, context=None, outline=None,
-                 towns=None, figsize=None, note: str | None = None):
+                 towns=None, figsize=None, note: str | None = None, la: str = "la CPTS",
+                 noun: str = "CPTS"):
     """Hospitals (points, ``statut`` public/prive/empty) over the CPTS communes → Figure.
+
+    ``la`` / ``noun``: how the legend names the territory (« 3 dans l'EPCI », « Hors EPCI »).
 
     ``hospitals``: GeoDataFrame of points (see :func:`hospitals_frame`) with ``statut`` and an
     optional boolean ``dans_cpts``; establishments outside the CPTS are drawn hollow.
@@ -319,11 +322,11 @@ def hospital_map(communes, hospitals, *, title: str, source: str, context=None, 
                                edgecolors=color, linewidths=1.3, zorder=10)
             n_in = int((sel & inside).sum())
             handles.append(Line2D([], [], marker=marker, linestyle="", color=color, markersize=7,
-                                  label=f"{lab} : {n_in} dans la CPTS"))
+                                  label=f"{lab} : {n_in} dans {la}"))
         if (~inside).any():
             handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor="white",
                                   markeredgecolor="#333333", markersize=7,
-                                  label=f"Hors CPTS, à proximité : {int((~inside).sum())}"))
+                                  label=f"Hors {noun}, à proximité : {int((~inside).sum())}"))
     else:
         handles.append(Patch(facecolor="white", edgecolor="white",
                              label="Aucun établissement dans le cadre"))

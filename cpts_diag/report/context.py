@@ -283,13 +283,9 @@ class ReportContext(_KindForms):
     def all_establishments(self) -> pd.DataFrame:
         """Every care establishment of France: SAE 2022 where the SAE has it, else FINESS 2020
         (:func:`cpts_diag.sae.merge_with_finess`; columns :data:`~cpts_diag.sae.ESTABLISHMENT_COLUMNS`)."""
-        from ..sae import merge_with_finess, sae_establishments
+        from ..sae import establishments_of
 
-        if self.all_hospitals is None:
-            from ..loaders import load_hospitals
-
-            self.all_hospitals = load_hospitals()
-        return merge_with_finess(sae_establishments(self.sae), self.all_hospitals)
+        return establishments_of(self.all_sae, self.all_hospitals, lambda: self.sae)
 
     @cached_property
     def establishments(self) -> pd.DataFrame:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from . import blocks as B
 from .charts import grouped_bars
-from .text import GEO_CAPTION
+from .text import geo_caption
 
 LEGEND_APL_GP = "APL (consultations par an\net par habitant standardisé)"
 
 
 def map_source(ctx, iid: str) -> str:
-    return f"{ctx.caption(iid)} ; {GEO_CAPTION}"
+    return f"{ctx.caption(iid)} ; {geo_caption(ctx)}"
 
 
 def no_map(ctx, title: str) -> B.Note:

@@ -88,6 +88,28 @@ CAPTION_DATASETS = {
     "ptod_aggregates": "Insee",
 }
 GEO_CAPTION = "fond communal IGN, Admin Express"
+#: Added to :data:`GEO_CAPTION` when some communes are drawn from the simplified national layer
+#: (``geo_communes_metro``), i.e. lie outside the départements of the detailed layer.
+GEO_SIMPLIFIED = ("contours simplifiés (Admin Express COG CARTO 2025, COGiter) hors des "
+                  "départements {deps}")
+
+
+def dep_of_commune(code) -> str:
+    """Département of a commune code: its first 2 characters, 3 for an overseas code (``97…``)."""
+    code = str(code)
+    return code[:3] if code.startswith("97") else code[:2]
+
+
+def geo_caption(ctx) -> str:
+    """Map-background caption for the territory of ``ctx``: :data:`GEO_CAPTION` when every commune
+    lies in a département of the detailed layer (``schemas.DEPS_8``; the grey neighbours are then
+    drawn from that layer too, :func:`cpts_diag.loaders.load_territory_polygons`), else it also says
+    that the polygons are simplified outside those départements."""
+    from ..schemas import DEPS_8
+
+    if all(dep_of_commune(c) in DEPS_8 for c in ctx.territory.communes):
+        return GEO_CAPTION
+    return f"{GEO_CAPTION} ; " + GEO_SIMPLIFIED.format(deps=join_fr(DEPS_8))
 
 
 def caption_of(entry: dict) -> str:

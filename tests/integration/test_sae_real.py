@@ -101,3 +101,22 @@ def test_msp_and_centres_de_sante_of_the_territory_from_the_bpe_file(ctx, snapsh
     assert st["cds"].sum() == here.loc[here["typequ"] == "D108", "nb"].sum()
     roanne = st.set_index("code_commune").loc["42187"]
     assert (roanne["msp"], roanne["cds"]) == (2, 7)  # read in bpe2024_sante.csv: 42187 D113 2, D108 7
+
+
+def test_national_establishments_computed_once_per_process(monkeypatch, raw_sae):
+    """A warm batch kernel produces many reports: the national SAE + FINESS merge is computed
+    once for the same files, and the cached frame still holds the raw SAE's CH de Roanne."""
+    from cpts_diag import sae
+
+    calls = []
+    real = sae.merge_with_finess
+    monkeypatch.setattr(sae, "merge_with_finess", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(sae, "_NATIONAL", {})
+    first = sae.national_establishments()
+    second = sae.establishments_of(None, None, lambda: None)
+    assert len(calls) == 1
+    assert (raw_sae["finess"] == CH_ROANNE).sum() == 1  # in the raw SAE file, once
+    assert (first["finess"] == CH_ROANNE).sum() == 1 and second.equals(first)
+    sae._NATIONAL.clear()
+    sae._NATIONAL[("autre fichier",)] = first.iloc[:0]  # files changed since: recomputed
+    assert len(sae.national_establishments()) == len(first) and len(calls) == 2

@@ -187,7 +187,7 @@ def test_progress_uses_the_bar_on_a_tty(monkeypatch):
         progress.finished(batch.Outcome("cpts-a", True, 1.0), [])
         progress.close()
         if enabled:  # the tqdm bar, redrawn in place
-            assert "Rapports CPTS" in err.getvalue() and "\r" in err.getvalue()
+            assert "Rapports" in err.getvalue() and "\r" in err.getvalue()
             assert "[1/1]" not in err.getvalue()
         else:  # progress=False (bench, tests): nothing at all
             assert err.getvalue() == ""

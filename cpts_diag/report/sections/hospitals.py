@@ -9,7 +9,7 @@ from ...fmt import fmt_number
 from ...sae import FINESS_SOURCE, SAE_SOURCE, STATUSES
 from .. import blocks as B
 from ..figures import no_map
-from ..text import GEO_CAPTION, esc, join_fr, plural
+from ..text import esc, geo_caption, join_fr, plural
 from ._titles import heading
 
 SOURCE = "Ministère de la Santé, FINESS (mars 2020)"
@@ -64,7 +64,7 @@ def _map(ctx, title: str, source: str):
     note = (f"{plural(at_centre, 'établissement placé', 'établissements placés')} au centre de sa "
             "commune (la SAE ne donne pas d'adresse)." if at_centre else None)
     fig = maps.hospital_map(ctx.geo, near, title=title, source=source, context=ctx.context_polygons,
-                            towns=ctx.towns(), note=note)
+                            towns=ctx.towns(), note=note, la=ctx.la, noun=ctx.kind)
     return B.Figure("carte_hopitaux", fig, {"title": title, "kind": "carte des établissements",
                                             "source": source, "vintage": "2022" if ctx.sae is not None
                                             else "2020",
@@ -78,7 +78,7 @@ def build(ctx) -> list:
     sources = _sources_line(h)
     title = ("Établissements de soins, SAE 2022 et FINESS 2020" if ctx.sae is not None
              else "Établissements de soins, mars 2020")
-    figure = _map(ctx, title, f"{sources} ; {GEO_CAPTION}") if ctx.mappable else no_map(ctx, title)
+    figure = _map(ctx, title, f"{sources} ; {geo_caption(ctx)}") if ctx.mappable else no_map(ctx, title)
     df = pd.DataFrame({"Établissement": h["nom"], "Site": h["site"], "Commune": h["commune"],
                        "Catégorie": h["categorie"], "Statut": h["statut"], "FINESS": h["finess"],
                        "Source": h["source"]})

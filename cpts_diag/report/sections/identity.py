@@ -7,7 +7,7 @@ import pandas as pd
 from ...fmt import NNBSP, fmt_number, fmt_percent
 from .. import blocks as B
 from ..figures import no_map, unmapped_note
-from ..text import GEO_CAPTION, esc, join_fr, mpl_safe, plural, verb
+from ..text import esc, geo_caption, join_fr, mpl_safe, plural, verb
 from ._titles import heading
 
 
@@ -69,7 +69,7 @@ def build(ctx) -> list:
     from ... import maps
 
     title = f"{mpl_safe(ctx.territory.name)} : communes et EPCI"
-    source = f"Insee, COG 2025 ; {GEO_CAPTION}"
+    source = f"Insee, COG 2025 ; {geo_caption(ctx)}"
     g, column, legend = ctx.geo, "epci_nom", "EPCI (nombre de communes)"
     if g["epci_nom"].nunique() > MAX_CATEGORIES:  # too many EPCI for a legend: by département
         g = g.assign(departement=g["dep"].map(dict(ctx.all_deps)))

@@ -44,7 +44,8 @@ def build(ctx, height: int = 580) -> list:
             layers.append(maps.Layer(col, label, unit, maps.classes_for(col), dec,
                                      source=ctx.caption(col)))
     m = maps.interactive_map(g, layers, context=ctx.context_polygons, hospitals=ctx.nearby_hospitals,
-                             tiles=ctx.tiles, attribution="Insee, Drees, IGN, FINESS")
+                             tiles=ctx.tiles, attribution="Insee, Drees, IGN, FINESS",
+                             outline_name=f"Contour {ctx.de_la}")
     h = heading("carte")
     # heading, help and map in one block: none of it is printed in the PDF (class cpts-interactive)
     return [B.Html(f'<h{h.level}><a id="{h.anchor}"></a>{html.escape(h.text)}</h{h.level}>'

@@ -13,7 +13,7 @@ from .. import blocks as B
 from ..compare import compare_table
 from ..context import MAX_COMPARATOR_AREAS as MAX_AREAS
 from ..figures import bars, no_map
-from ..text import GEO_CAPTION, de, esc, join_fr, mpl_safe, plural
+from ..text import de, esc, geo_caption, join_fr, mpl_safe, plural
 from ._titles import heading, sub
 
 BPE_SOURCE = "Insee, BPE 2024"
@@ -162,7 +162,7 @@ def structure_blocks(ctx) -> list:
                              "pas être comptés. Correctif : `cpts-diag data install --from "
                              "../shared/opendata`.")]
     title = "Maisons de santé et centres de santé recensés par la BPE, 2024"
-    source = f"{BPE_SOURCE} ; {GEO_CAPTION}"
+    source = f"{BPE_SOURCE} ; {geo_caption(ctx)}"
     out += [B.Text(structures_text(ctx, st)), B.Note(STRUCTURES_NOTE)]
     if ctx.mappable:
         from ... import maps
