@@ -225,7 +225,7 @@ def main(argv=None) -> int:
 
 # --- cost growth (--growth) ----------------------------------------------------------------------
 
-def growth_ids(n: int, scratch: Path) -> list[str]:
+def growth_ids(n: int) -> list[str]:
     """``n`` EPCIs from all over metropolitan France: the sample of bench/national.py
     (:func:`national.national_sample`), so both benches measure the same territories."""
     from national import metro_epci_ids, national_sample
@@ -279,7 +279,7 @@ def growth_main(jobs: int, growth_max: int, pdf: bool = False) -> int:
           f"{'2e exécution (s)':>17} {'2e / 1re':>9}")
     ok = True
     with tempfile.TemporaryDirectory(prefix="cpts-growth-") as tmp:
-        ids_all = growth_ids(max(sizes), Path(tmp))
+        ids_all = growth_ids(max(sizes))
         for n in sizes:
             out = Path(tmp) / f"out-{n}"
             with RssSampler() as rss:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -37,7 +36,7 @@ from .index_page import INDEX_COLUMNS, index_row, reference_row, render_index, w
 from .index_page import try_write_index
 from .inputs_fingerprint import common_inputs, fingerprint
 from .outputs import BatchInterrupted, SignalGuard
-from .batch_pool import WorkerPool, kill_tree as _kill_tree  # noqa: F401 (re-exported)
+from .batch_pool import WorkerPool
 
 DEFAULT_NOTEBOOK = REPO_DIR / "notebooks" / "diagnostic.ipynb"
 NOTEBOOK_ENV = "CPTS_DIAG_NOTEBOOK"

@@ -1,13 +1,12 @@
 """The worker side of the batch (:mod:`cpts_diag.batch`).
 
-``python -m cpts_diag.batch_worker --worker ID --notebook NB --build-dir DIR`` executes the
-notebook with papermill in ``DIR`` (parameters ``cpts_id`` and ``output_dir`` set last, so that
-user parameters cannot override them), exports it to HTML (and PDF) and writes its outcome to
-``DIR/_batch_result.json`` for the parent (atomically: the parent waits for that file).
-
 ``python -m cpts_diag.batch_worker --serve`` is a *warm* worker (:mod:`cpts_diag.batch_pool`):
 it reads one job per line on stdin (JSON: ``id``, ``notebook``, ``build``, ``timeout``,
-``params``, ``pdf``) and runs them one after the other in ONE kernel, started once, so that the
+``params``, ``pdf``) and, for each, executes the notebook with papermill in ``build``
+(parameters ``cpts_id`` and ``output_dir`` set last, so that user parameters cannot override
+them), exports it to HTML (and PDF) and writes its outcome to ``build/_batch_result.json``
+(atomically: the parent waits for that file). The jobs run one after the other in ONE kernel,
+started once, so that the
 kernel start, the imports and the national data loaded in memory (:func:`cpts_diag.store.cached`,
 the indicators' caches) are paid once per worker instead of once per report. Each report first
 moves the kernel into its own build folder (a setup cell removed from the saved notebook). The
@@ -34,19 +33,12 @@ WARM_KERNEL_MAX_MB = 900
 #: Tag of the setup cell a warm worker puts first in each notebook (removed before saving).
 SETUP_TAG = "cpts-diag-setup"
 #: That cell: into the report's build folder; the previous report's figures closed and its freed
-#: memory given back to the system (glibc ``malloc_trim``; elsewhere only ``gc.collect``).
-SETUP_SOURCE = """import os as _os, gc as _gc, sys as _sys
+#: memory given back to the system (:func:`give_back_memory`, run in the kernel).
+SETUP_SOURCE = """import os as _os
 _os.chdir({build!r})
-if "matplotlib.pyplot" in _sys.modules:
-    _sys.modules["matplotlib.pyplot"].close("all")
-_gc.collect()
-try:
-    import ctypes as _ct
-    _ct.CDLL("libc.so.6").malloc_trim(0)
-    del _ct
-except (OSError, AttributeError):
-    pass
-del _os, _gc, _sys"""
+from cpts_diag.batch_worker import give_back_memory as _give_back
+_give_back(close_figures=True)
+del _os, _give_back"""
 
 
 def _stop_on_sigterm() -> None:
@@ -83,17 +75,15 @@ def _report_title(build: Path) -> str | None:
 
 
 def _worker(cpts_id: str, notebook: Path, build: Path, timeout: float, params: dict,
-            pdf: bool = False, km=None) -> int:
-    """Run one notebook in ``build``, export it to HTML (and PDF); write the outcome to
-    ``build/_batch_result.json``. ``km``: a kernel manager kept across reports (warm worker),
-    started on first use; None: a kernel of its own, shut down at the end."""
+            pdf: bool, km) -> int:
+    """Run one notebook in ``build`` in the kernel of ``km`` (kept across reports, started on
+    first use), export it to HTML (and PDF); write the outcome to ``build/_batch_result.json``."""
     import threading
 
     result: dict = {"ok": False, "steps": {}}
     steps = result["steps"]
     t0 = time.monotonic()
     warm = threading.Thread(target=_warm_up, daemon=True)
-    _skip_iri_grammar()
     try:
         import nbformat
         import papermill as pm
@@ -105,13 +95,11 @@ def _worker(cpts_id: str, notebook: Path, build: Path, timeout: float, params: d
         warm.start()
         nb_out = build / "rapport.ipynb"
         t = time.monotonic()
-        source = str(notebook) if km is None else _with_setup_cell(nbformat.read(str(notebook), as_version=4), build)
         executed = pm.execute_notebook(
-            source, str(nb_out),
+            _with_setup_cell(nbformat.read(str(notebook), as_version=4), build), str(nb_out),
             parameters={**params, "cpts_id": cpts_id, "output_dir": "."},
             kernel_name=KERNEL_NAME, progress_bar=False, cwd=str(build),
-            execution_timeout=max(1, int(timeout)), log_output=False, report_mode=False,
-            **({} if km is None else {"km": km}))
+            execution_timeout=max(1, int(timeout)), log_output=False, report_mode=False, km=km)
         executed.cells = [c for c in executed.cells if SETUP_TAG not in c.metadata.get("tags", [])]
         steps["execution"] = time.monotonic() - t
         steps["cells"] = {
@@ -169,10 +157,14 @@ def _kernel_mb(km) -> float:
         return 0.0
 
 
-def _give_back_memory() -> None:
-    """Collect garbage and give the freed memory back to the system (glibc ``malloc_trim``)."""
+def give_back_memory(close_figures: bool = False) -> None:
+    """Collect garbage and give the freed memory back to the system (glibc ``malloc_trim``; not
+    glibc: the collection alone). ``close_figures``: first close every matplotlib figure (in the
+    kernel, between two reports)."""
     import gc
 
+    if close_figures and "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
     gc.collect()
     try:
         import ctypes
@@ -220,9 +212,9 @@ def _serve() -> int:
                 continue
             job = json.loads(line)
             code = _worker(job["id"], Path(job["notebook"]), Path(job["build"]), float(job["timeout"]),
-                           job.get("params") or {}, pdf=bool(job.get("pdf")), km=km)
+                           job.get("params") or {}, bool(job.get("pdf")), km)
             _close_clients(km)
-            _give_back_memory()  # this report's notebook and HTML, in the worker itself
+            give_back_memory()  # this report's notebook and HTML, in the worker itself
             if km.has_kernel and (code != 0 or _kernel_mb(km) > WARM_KERNEL_MAX_MB):
                 run_sync(km.shutdown_kernel)(now=True)  # its zmq context goes with it:
                 km = _manager(AsyncKernelManager)  # the next report, a fresh one
@@ -261,21 +253,12 @@ def _describe_error(exc: Exception, nb_out: Path | None = None) -> str:
 
 def _worker_main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m cpts_diag.batch_worker")
-    ap.add_argument("--serve", action="store_true", help="warm worker: jobs on stdin")
-    ap.add_argument("--worker", metavar="CPTS_ID")
-    ap.add_argument("--notebook", type=Path)
-    ap.add_argument("--build-dir", type=Path)
-    ap.add_argument("--timeout", type=float, default=600)
-    ap.add_argument("--params", default="{}")
-    ap.add_argument("--pdf", action="store_true")
-    a = ap.parse_args(argv)
+    ap.add_argument("--serve", action="store_true", required=True,
+                    help="warm worker: one job per line on stdin (started by cpts_diag.batch_pool)")
+    ap.parse_args(argv)
     _stop_on_sigterm()
     _skip_iri_grammar()
-    if a.serve:
-        return _serve()
-    if not (a.worker and a.notebook and a.build_dir):
-        ap.error("--worker, --notebook et --build-dir sont requis (ou --serve)")
-    return _worker(a.worker, a.notebook, a.build_dir, a.timeout, json.loads(a.params), pdf=a.pdf)
+    return _serve()
 
 
 if __name__ == "__main__":

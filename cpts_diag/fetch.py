@@ -35,13 +35,13 @@ from .atomic import atomic_target, write_atomic
 from .config import data_roots, default_snapshot_dir
 from .errors import CptsDiagError, DataIntegrityError, DataNotInstalledError, OfflineError
 from .fetch_registry import REGISTRY, OfficialSource  # noqa: F401  (re-exported)
+from .schemas import DEPS_8  # the 8 départements of the detailed contours, defined once
 from .snapshot import SUMS_NAME, read_sums, sha256_file
 from .sources import get_source
 
 INSTALL_HINT = ("`cpts-diag data install --from ../shared/opendata` (ou CPTS_DIAG_DATA pointant vers "
                 "un dossier d'instantané)")
 PROVENANCE_NAME = "fetch_provenance.json"
-DEPS_8 = ("03", "07", "38", "42", "43", "63", "69", "71")
 
 
 # --- downloads -----------------------------------------------------------------------------------

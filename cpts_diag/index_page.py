@@ -119,12 +119,6 @@ def _href(cpts_id: str, file: str) -> str:
     return html.escape(f"{quote(str(cpts_id), safe='')}/{file}", quote=True)
 
 
-#: Heading of each kind's table; the tables follow the order of
-#: :data:`cpts_diag.territory_kinds.KINDS` (CPTS, EPCI, bassins de vie, départements, communes).
-KIND_HEADINGS = {"cpts": "CPTS", "epci": "EPCI", "bv": "Bassins de vie", "dep": "Départements",
-                 "communes": "Territoires (listes de communes)"}
-
-
 def _kind(row: dict) -> str:
     """Kind of a row (``kind`` of :func:`index_row` when it is a key of ``KINDS``, else from its id)."""
     from .territory_kinds import KINDS, kind_of_id
@@ -191,7 +185,7 @@ def _sections(rows: list[dict], reference: dict | None, maps: dict | None) -> st
     for kind in KINDS:
         group = [r for r in rows if _kind(r) == kind]
         if group:
-            heading = KIND_HEADINGS.get(kind, _first_header(kind))
+            heading = KINDS[kind].plural
             out.append(f'<h2>{html.escape(heading)} ({len(group)})</h2>\n{_table(group, reference, kind)}\n'
                        f'{_map_html((maps or {}).get(kind))}')
     return "\n".join(out)
@@ -207,14 +201,16 @@ def _counts(rows: list[dict]) -> dict[str, int]:
 
 def render_index(rows: list[dict], reference: dict | None = None, maps: dict | None = None) -> str:
     """The French HTML index page (self-contained: inline CSS, no script): one table per kind of
-    territory (:data:`KIND_HEADINGS`); ``reference``: the France métropolitaine row
+    territory (headed by :attr:`cpts_diag.territory_kinds.Kind.plural`); ``reference``: the France métropolitaine row
     (:func:`reference_row`), last in each table; ``maps``: kind → result of
     :func:`cpts_diag.index_map.selection_map_or_note` (:func:`kind_maps`), drawn under its table."""
     esc = html.escape
     sources = sorted({f"{c[2]} ({c[3]})" if c[3] else str(c[2]) for r in rows for c in r["cells"] if c[2]})
     src_html = "".join(f"<li>{esc(s)}</li>" for s in sources)
     empty = "" if rows else "<p>Aucun rapport n'a encore été produit dans ce dossier.</p>"
-    counts = ", ".join(f"{n} {esc(KIND_HEADINGS.get(k, k))}" for k, n in _counts(rows).items())
+    from .territory_kinds import KINDS
+
+    counts = ", ".join(f"{n} {esc(KINDS[k].plural)}" for k, n in _counts(rows).items())
     return f"""<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{INDEX_CSP}">

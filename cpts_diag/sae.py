@@ -172,15 +172,15 @@ def national_establishments() -> pd.DataFrame:
     return _NATIONAL[key].copy(deep=False)
 
 
-def establishments_of(sae: pd.DataFrame | None, hospitals: pd.DataFrame | None, sae_frame) -> pd.DataFrame:
-    """Every care establishment: :func:`national_establishments` (cached) when neither frame was
-    given (``sae`` and ``hospitals`` None: the installed files), else :func:`merge_with_finess` of
-    ``sae_frame()`` (the given SAE frame, or None when it is absent or empty) and ``hospitals``
-    (default: the installed FINESS file)."""
+def establishments_of(sae_frame, hospitals: pd.DataFrame | None, installed: bool) -> pd.DataFrame:
+    """Every care establishment: with ``installed`` (no frame given, the installed files),
+    :func:`national_establishments` (cached); else :func:`merge_with_finess` of ``sae_frame()``
+    (the given SAE frame, or None when it is absent or empty) and ``hospitals`` (default: the
+    installed FINESS file)."""
     from .errors import DataNotInstalledError
     from .loaders import load_hospitals
 
-    if sae is None and hospitals is None:
+    if installed:
         try:
             return national_establishments()
         except DataNotInstalledError:  # no SAE file: FINESS alone, below

@@ -36,15 +36,19 @@ class Kind:
     de_la: str  # « la population de l'EPCI »
     a_la: str   # « propre à l'EPCI »
     elle: str   # the pronoun: « elle s'étend » (la CPTS), « il s'étend » (l'EPCI)
+    plural: str  # heading of a list of them (index page): « Bassins de vie »
 
 
 #: Every kind of territory, defined once (``cpts``: a perimeter file; ``communes``: a commune list).
 KINDS: dict[str, Kind] = {
-    "cpts": Kind("CPTS", "la CPTS", "de la CPTS", "à la CPTS", "elle"),
-    "epci": Kind("EPCI", "l'EPCI", "de l'EPCI", "à l'EPCI", "il"),
-    "bv": Kind("bassin de vie", "le bassin de vie", "du bassin de vie", "au bassin de vie", "il"),
-    "dep": Kind("département", "le département", "du département", "au département", "il"),
-    "communes": Kind("territoire", "le territoire", "du territoire", "au territoire", "il"),
+    "cpts": Kind("CPTS", "la CPTS", "de la CPTS", "à la CPTS", "elle", "CPTS"),
+    "epci": Kind("EPCI", "l'EPCI", "de l'EPCI", "à l'EPCI", "il", "EPCI"),
+    "bv": Kind("bassin de vie", "le bassin de vie", "du bassin de vie", "au bassin de vie", "il",
+               "Bassins de vie"),
+    "dep": Kind("département", "le département", "du département", "au département", "il",
+                "Départements"),
+    "communes": Kind("territoire", "le territoire", "du territoire", "au territoire", "il",
+                     "Territoires (listes de communes)"),
 }
 
 #: Kinds named by a prefixed id ``<kind>-<code>``: (COG column of the code, of the name, format

@@ -285,7 +285,8 @@ class ReportContext(_KindForms):
         (:func:`cpts_diag.sae.merge_with_finess`; columns :data:`~cpts_diag.sae.ESTABLISHMENT_COLUMNS`)."""
         from ..sae import establishments_of
 
-        return establishments_of(self.all_sae, self.all_hospitals, lambda: self.sae)
+        return establishments_of(lambda: self.sae, self.all_hospitals,
+                                 installed=self.all_sae is None and self.all_hospitals is None)
 
     @cached_property
     def establishments(self) -> pd.DataFrame:

@@ -113,7 +113,7 @@ def test_national_establishments_computed_once_per_process(monkeypatch, raw_sae)
     monkeypatch.setattr(sae, "merge_with_finess", lambda *a: calls.append(1) or real(*a))
     monkeypatch.setattr(sae, "_NATIONAL", {})
     first = sae.national_establishments()
-    second = sae.establishments_of(None, None, lambda: None)
+    second = sae.establishments_of(lambda: None, None, installed=True)
     assert len(calls) == 1
     assert (raw_sae["finess"] == CH_ROANNE).sum() == 1  # in the raw SAE file, once
     assert (first["finess"] == CH_ROANNE).sum() == 1 and second.equals(first)

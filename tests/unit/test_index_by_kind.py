@@ -115,7 +115,7 @@ def test_index_row_names_the_kind_and_the_communes(tmp_path):
     row = index_row(tmp_path / "bv-42187",
                     json.loads((tmp_path / "bv-42187" / "indicators.json").read_text(encoding="utf-8")))
     assert row["kind"] == "bv" and row["communes"] == ["42187", "42011"]
-    assert index_page.KIND_HEADINGS["bv"] == "Bassins de vie"
+    assert "<h2>Bassins de vie (1)</h2>" in render_index([row], None)
 
 
 def test_a_map_is_embedded_as_a_data_png_with_its_caption():
