@@ -72,23 +72,14 @@ def class_label(cls: int) -> str:
 
 def _polygons(codes: set[str]):
     """``(communes, detailed départements, simplified?)``: Lambert-93 polygons of ``codes``
-    (``code_commune``, ``geometry``), detailed layer first, national simplified layer for the
-    others (the pattern of :func:`cpts_diag.loaders.load_territory_polygons`)."""
-    import geopandas as gpd
-    import pandas as pd
-
+    (:func:`cpts_diag.loaders.load_commune_polygons_of`: detailed layer first, simplified
+    national layer for the others, :func:`cpts_diag.report.text.drawn_simplified`)."""
     from .geometry import to_l93
-    from .loaders import load_commune_polygons
+    from .loaders import load_commune_polygons_of
+    from .report.text import drawn_simplified
+    from .schemas import DEPS_8
 
-    p8 = load_commune_polygons(detail="8dep")
-    deps = sorted(p8["dep"].dropna().astype(str).unique())
-    polys = p8[p8["code_commune"].isin(codes)][["code_commune", "geometry"]]
-    rest = codes - set(p8["code_commune"])
-    if rest:
-        pm = load_commune_polygons(detail="metro")
-        polys = gpd.GeoDataFrame(pd.concat([polys, pm[pm["code_commune"].isin(rest)][["code_commune", "geometry"]]],
-                                           ignore_index=True), crs=p8.crs)
-    return to_l93(polys), deps, bool(rest)
+    return to_l93(load_commune_polygons_of(codes)), list(DEPS_8), drawn_simplified(codes)
 
 
 def _dissolved(territories: list[dict]):

@@ -86,19 +86,33 @@ def load_territory_polygons(codes, context_m: float = 6000.0, cog: int = 2025):
 
     Detailed 8-département layer, completed by the simplified national layer when some of
     ``codes`` lie outside those départements."""
-    import geopandas as gpd
-
     from .geometry import context_communes
 
     codes = set(codes)
+    polys = _polygon_layer(codes, cog)
+    return polys[polys["code_commune"].isin(codes)], context_communes(polys, codes, buffer_m=context_m)
+
+
+def load_commune_polygons_of(codes, cog: int = 2025):
+    """Polygons (``code_commune``, ``geometry``, WGS84) of the communes ``codes``: detailed
+    layer, completed by the simplified national layer for codes outside its 8 départements."""
+    codes = set(codes)
+    polys = _polygon_layer(codes, cog)
+    return polys[polys["code_commune"].isin(codes)]
+
+
+def _polygon_layer(codes: set, cog: int):
+    """The detailed 8-département layer, plus the simplified national polygons of every other
+    commune when some of ``codes`` lie outside it (``code_commune``, ``geometry``)."""
+    import geopandas as gpd
+
     p8 = load_commune_polygons(cog, detail="8dep")
     polys = p8
     if not codes <= set(p8["code_commune"]):
         pm = load_commune_polygons(cog, detail="metro")
         polys = gpd.GeoDataFrame(pd.concat([p8, pm[~pm["code_commune"].isin(p8["code_commune"])]],
                                            ignore_index=True), crs=p8.crs)
-    polys = polys[["code_commune", "geometry"]]
-    return polys[polys["code_commune"].isin(codes)], context_communes(polys, codes, buffer_m=context_m)
+    return polys[["code_commune", "geometry"]]
 
 
 def load_epci_polygons(cog: int = 2025):

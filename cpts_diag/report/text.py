@@ -100,6 +100,14 @@ def dep_of_commune(code) -> str:
     return code[:3] if code.startswith("97") else code[:2]
 
 
+def drawn_simplified(codes) -> bool:
+    """Whether some of the communes ``codes`` lie outside the départements of the detailed layer
+    (``schemas.DEPS_8``), i.e. are drawn with the simplified national polygons."""
+    from ..schemas import DEPS_8
+
+    return not all(dep_of_commune(c) in DEPS_8 for c in codes)
+
+
 def geo_caption(ctx) -> str:
     """Map-background caption for the territory of ``ctx``: :data:`GEO_CAPTION` when every commune
     lies in a département of the detailed layer (``schemas.DEPS_8``; the grey neighbours are then
@@ -107,7 +115,7 @@ def geo_caption(ctx) -> str:
     that the polygons are simplified outside those départements."""
     from ..schemas import DEPS_8
 
-    if all(dep_of_commune(c) in DEPS_8 for c in ctx.territory.communes):
+    if not drawn_simplified(ctx.territory.communes):
         return GEO_CAPTION
     return f"{GEO_CAPTION} ; " + GEO_SIMPLIFIED.format(deps=join_fr(DEPS_8))
 
